@@ -1,0 +1,28 @@
+//! Placeholder: being written.
+
+use super::{Adapter, FrameError, FrameOutcome, Limits};
+use crate::config::VenueConfig;
+use crate::market::OrderBook;
+
+/// Adapter (being written).
+pub struct CoinbaseAdvanced;
+
+impl CoinbaseAdvanced {
+    /// Builds the adapter.
+    #[must_use]
+    pub fn new(_venue: &VenueConfig, _limits: Limits) -> Self {
+        Self
+    }
+}
+
+impl Adapter for CoinbaseAdvanced {
+    fn reset(&mut self) {}
+
+    fn on_frame(
+        &mut self,
+        _frame: &str,
+        _book: &mut OrderBook,
+    ) -> Result<FrameOutcome, FrameError> {
+        Ok(FrameOutcome::Ignored)
+    }
+}

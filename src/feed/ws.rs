@@ -1,0 +1,1 @@
+//! WebSocket feed task (being written).

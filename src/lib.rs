@@ -1,0 +1,17 @@
+//! cra-tui: what a market order of a given size would really cost, per venue and across venues.
+//!
+//! Module map:
+//! - [`config`]: embedded defaults + strict user overlay.
+//! - [`market`]: exact books, the depletion walk, the merged (k-way) walk.
+//! - [`feed`]: venue adapters (Kraken v2, Coinbase Advanced Trade, Gemini v2), the WebSocket task,
+//!   record/replay.
+//! - [`state`]: the engine (books + ticket + health → View) and its actor.
+//! - [`sim`]: simulated exchanges on loopback WebSockets, for `--demo` and the tests.
+//! - [`ui`]: the full-screen dashboard.
+
+pub mod config;
+pub mod feed;
+pub mod market;
+pub mod sim;
+pub mod state;
+pub mod ui;

@@ -1,0 +1,200 @@
+//! The depletion walk: what a market order of a given size would take from one book side.
+
+use rust_decimal::Decimal;
+
+/// One price level consumed (fully, or partly for the last one) by the walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// Level price.
+    pub price: Decimal,
+    /// Quantity taken at that price.
+    pub qty: Decimal,
+}
+
+/// The result of walking one book side for a requested quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WalkResult {
+    /// The quantity asked for.
+    pub requested: Decimal,
+    /// The quantity the visible book could fill: `min(requested, visible depth)`.
+    pub filled: Decimal,
+    /// `requested - filled`: what the visible book is too thin for (never hidden).
+    pub unfilled: Decimal,
+    /// Σ price × qty over the fills (quote currency).
+    pub notional: Decimal,
+    /// The fills, best price first; the last may be partial.
+    pub fills: Vec<Fill>,
+    /// The best price on the side (the walk's reference), even when nothing is requested.
+    pub best: Option<Decimal>,
+}
+
+/// Basis points in one unit.
+const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
+
+impl WalkResult {
+    /// Levels consumed (touched) by the walk.
+    #[must_use]
+    pub fn levels(&self) -> usize {
+        self.fills.len()
+    }
+
+    /// The last (worst) price reached, `None` when nothing filled.
+    #[must_use]
+    pub fn worst(&self) -> Option<Decimal> {
+        self.fills.last().map(|f| f.price)
+    }
+
+    /// Volume-weighted average price of the fills, `None` when nothing filled.
+    #[must_use]
+    pub fn vwap(&self) -> Option<Decimal> {
+        vwap(self.notional, self.filled)
+    }
+
+    /// Slippage of the VWAP against the best price, in basis points, always ≥ 0 (a cost).
+    #[must_use]
+    pub fn slippage_bps(&self) -> Option<Decimal> {
+        slippage_bps(self.vwap()?, self.best?)
+    }
+
+    /// True when the visible book could not fill the whole request.
+    #[must_use]
+    pub fn is_partial(&self) -> bool {
+        !self.unfilled.is_zero()
+    }
+}
+
+/// `notional / filled`, `None` when nothing filled.
+#[must_use]
+pub fn vwap(notional: Decimal, filled: Decimal) -> Option<Decimal> {
+    if filled.is_zero() {
+        None
+    } else {
+        notional.checked_div(filled)
+    }
+}
+
+/// |vwap − best| / best × 10 000.
+#[must_use]
+pub fn slippage_bps(vwap: Decimal, best: Decimal) -> Option<Decimal> {
+    if best.is_zero() {
+        return None;
+    }
+    (vwap - best).abs().checked_mul(BPS)?.checked_div(best)
+}
+
+/// Walks `levels` (best first, as `(price, qty)`) until `quantity` is filled or the levels run out.
+///
+/// Arithmetic is exact; the adapters bound prices and quantities on input so that products and sums
+/// stay far inside `Decimal`'s range.
+pub fn walk<I>(levels: I, quantity: Decimal) -> WalkResult
+where
+    I: IntoIterator<Item = (Decimal, Decimal)>,
+{
+    let mut levels = levels.into_iter().peekable();
+    let best = levels.peek().map(|l| l.0);
+    let mut out = WalkResult {
+        requested: quantity,
+        best,
+        ..WalkResult::default()
+    };
+    let mut remaining = quantity;
+    while remaining > Decimal::ZERO {
+        let Some((price, qty)) = levels.next() else {
+            break;
+        };
+        let take = qty.min(remaining);
+        remaining -= take;
+        out.filled += take;
+        out.notional += price * take;
+        out.fills.push(Fill { price, qty: take });
+    }
+    out.unfilled = quantity - out.filled;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::{OrderBook, Side, d};
+
+    fn asks(levels: &[(&str, &str)]) -> OrderBook {
+        let mut book = OrderBook::new();
+        for (p, q) in levels {
+            book.apply(Side::Ask, d(p), d(q));
+        }
+        book
+    }
+
+    #[test]
+    fn exact_fill_consumes_whole_levels() {
+        let book = asks(&[("100", "1"), ("101", "2"), ("102", "5")]);
+        let w = walk(book.levels(Side::Ask), d("3"));
+        assert_eq!(w.filled, d("3"));
+        assert_eq!(w.unfilled, Decimal::ZERO);
+        assert_eq!(w.levels(), 2);
+        assert_eq!(w.notional, d("302"));
+        assert_eq!(w.worst(), Some(d("101")));
+        assert_eq!(w.best, Some(d("100")));
+        assert_eq!(w.vwap().unwrap().round_dp(8), d("100.66666667"));
+    }
+
+    #[test]
+    fn last_level_is_partial() {
+        let book = asks(&[("100", "1"), ("101", "2"), ("102", "5")]);
+        let w = walk(book.levels(Side::Ask), d("3.5"));
+        assert_eq!(
+            w.fills,
+            vec![
+                Fill {
+                    price: d("100"),
+                    qty: d("1")
+                },
+                Fill {
+                    price: d("101"),
+                    qty: d("2")
+                },
+                Fill {
+                    price: d("102"),
+                    qty: d("0.5")
+                },
+            ]
+        );
+        assert_eq!(w.notional, d("353"));
+        // slippage = (353/3.5 - 100) / 100 * 1e4
+        assert_eq!(w.slippage_bps().unwrap().round_dp(6), d("85.714286"));
+    }
+
+    #[test]
+    fn too_thin_book_reports_the_unfilled_rest() {
+        let book = asks(&[("100", "1"), ("101", "2")]);
+        let w = walk(book.levels(Side::Ask), d("15"));
+        assert_eq!(w.filled, d("3"));
+        assert_eq!(w.unfilled, d("12"));
+        assert!(w.is_partial());
+        assert_eq!(w.levels(), 2);
+    }
+
+    #[test]
+    fn empty_side_fills_nothing() {
+        let book = OrderBook::new();
+        let w = walk(book.levels(Side::Bid), d("1"));
+        assert_eq!(w.filled, Decimal::ZERO);
+        assert_eq!(w.unfilled, d("1"));
+        assert_eq!(w.vwap(), None);
+        assert_eq!(w.worst(), None);
+        assert_eq!(w.best, None);
+        assert_eq!(w.slippage_bps(), None);
+    }
+
+    #[test]
+    fn sell_walks_bids_from_the_highest() {
+        let mut book = OrderBook::new();
+        for (p, q) in [("99", "1"), ("100", "1"), ("98", "1")] {
+            book.apply(Side::Bid, d(p), d(q));
+        }
+        let w = walk(book.levels(Side::Bid), d("2"));
+        assert_eq!(w.fills[0].price, d("100"));
+        assert_eq!(w.worst(), Some(d("99")));
+        assert_eq!(w.slippage_bps().unwrap(), d("50"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Simulated exchanges (being written).
