@@ -148,6 +148,11 @@ impl Adapter for CoinbaseAdvanced {
         self.synced = false;
     }
 
+    fn invalidate(&mut self) {
+        // Keep the sequence baseline: the connection's counter goes on.
+        self.synced = false;
+    }
+
     fn on_frame(&mut self, frame: &str, book: &mut OrderBook) -> Result<FrameOutcome, FrameError> {
         self.scratch.levels.clear();
         self.scratch.events.clear();

@@ -31,6 +31,9 @@ pub struct GeminiV2 {
     limits: Limits,
     /// Our symbol's full book has been received since the last reset.
     snapshot_seen: bool,
+    /// The book was dropped on this connection: only a snapshot-form message (with `trades` or
+    /// `auction_events`) may rebuild it.
+    invalidated: bool,
     /// Levels of the current frame (kept to reuse the allocation).
     levels: Vec<Level>,
 }
@@ -45,6 +48,7 @@ impl GeminiV2 {
             symbol: venue.symbol.clone(),
             limits,
             snapshot_seen: false,
+            invalidated: false,
             levels: Vec::new(),
         }
     }
@@ -98,6 +102,11 @@ impl Message<'_> {
 impl Adapter for GeminiV2 {
     fn reset(&mut self) {
         self.snapshot_seen = false;
+        self.invalidated = false;
+    }
+
+    fn invalidate(&mut self) {
+        self.invalidated = true;
     }
 
     fn on_frame(&mut self, frame: &str, book: &mut OrderBook) -> Result<FrameOutcome, FrameError> {
@@ -135,10 +144,15 @@ impl Adapter for GeminiV2 {
         .deserialize(&mut serde_json::Deserializer::from_str(changes.get()))
         .map_err(|e| FrameError::Malformed(e.to_string()))?;
 
-        let snapshot = !self.snapshot_seen || msg.trades || msg.auction_events;
+        let snapshot_form = msg.trades || msg.auction_events;
+        let snapshot = snapshot_form || (!self.snapshot_seen && !self.invalidated);
+        if !snapshot && self.invalidated {
+            return Ok(FrameOutcome::AwaitingSnapshot);
+        }
         if snapshot {
             book.clear();
             self.snapshot_seen = true;
+            self.invalidated = false;
         }
         for &(side, price, qty) in &self.levels {
             book.apply(side, price, qty);
@@ -271,6 +285,26 @@ mod tests {
             Ok(FrameOutcome::Snapshot)
         );
         (a, book)
+    }
+
+    #[test]
+    fn after_invalidate_only_a_snapshot_form_rebuilds_the_book() {
+        let (mut a, mut book) = synced();
+        book.clear();
+        a.invalidate();
+        // A plain update on the same connection is not a book: it must not become one.
+        let upd = update("BTCUSD", &[("buy", "65000", "1")]);
+        assert_eq!(
+            a.on_frame(&upd, &mut book),
+            Ok(FrameOutcome::AwaitingSnapshot)
+        );
+        assert!(book.side(Side::Bid).is_empty());
+        assert_eq!(
+            a.on_frame(&snapshot("BTCUSD", BOOK), &mut book),
+            Ok(FrameOutcome::Snapshot)
+        );
+        assert_eq!(a.on_frame(&upd, &mut book), Ok(FrameOutcome::Update));
+        assert_eq!(book.depth(Side::Bid), 3);
     }
 
     #[test]
