@@ -590,3 +590,277 @@ fn percentiles(samples: &VecDeque<u64>) -> Option<(u64, u64)> {
     let at = |p: usize| s[(s.len() - 1) * p / 100];
     Some((at(50), at(99)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::d;
+
+    const CB: usize = 1;
+    const GE: usize = 2;
+    const T0: i64 = 1_786_309_600_000_000_000;
+    const MS: i64 = 1_000_000;
+
+    fn engine(action: Action, qty: &str) -> Engine {
+        let config = Config::default_config().expect("default config");
+        let ticket = Ticket {
+            action,
+            quantity: d(qty),
+            step: d("1"),
+        };
+        Engine::new(&config, ticket, Source::Replay).expect("engine")
+    }
+
+    fn cb_frame(seq: u64, kind: &str, levels: &[(&str, &str, &str)]) -> String {
+        let ups: Vec<String> = levels
+            .iter()
+            .map(|(s, p, q)| {
+                format!(r#"{{"side":"{s}","event_time":"2026-08-09T21:05:48.170326Z","price_level":"{p}","new_quantity":"{q}"}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.483587501Z","sequence_num":{seq},"events":[{{"type":"{kind}","product_id":"BTC-USD","updates":[{}]}}]}}"#,
+            ups.join(",")
+        )
+    }
+
+    fn gem_snapshot(levels: &[(&str, &str, &str)]) -> String {
+        let ch: Vec<String> = levels
+            .iter()
+            .map(|(s, p, q)| format!(r#"["{s}","{p}","{q}"]"#))
+            .collect();
+        format!(
+            r#"{{"auction_events":[],"changes":[{}],"symbol":"BTCUSD","trades":[],"type":"l2_updates"}}"#,
+            ch.join(",")
+        )
+    }
+
+    /// Coinbase and Gemini live with small books; Kraken never connected.
+    fn two_live(action: Action, qty: &str) -> Engine {
+        let mut e = engine(action, qty);
+        e.on_connection(CB, ConnectReason::First);
+        e.on_connection(GE, ConnectReason::First);
+        let cb = cb_frame(
+            0,
+            "snapshot",
+            &[
+                ("bid", "100.00", "1"),
+                ("bid", "99.50", "2"),
+                ("offer", "101", "1"),
+                ("offer", "102", "3"),
+            ],
+        );
+        assert_eq!(e.on_frame(CB, T0, &cb), None);
+        let ge = gem_snapshot(&[
+            ("buy", "100.25", "0.5"),
+            ("buy", "99.5", "1"),
+            ("sell", "100.75", "2"),
+        ]);
+        assert_eq!(e.on_frame(GE, T0, &ge), None);
+        e
+    }
+
+    fn status(view: &View, venue: usize) -> Status {
+        view.venues[venue].status
+    }
+
+    #[test]
+    fn snapshots_make_venues_live_and_merged_walks_them_together() {
+        let e = two_live(Action::Sell, "2");
+        let v = e.view(T0, ViewOptions { depth: true });
+        assert_eq!(
+            (status(&v, CB), status(&v, GE), status(&v, 0)),
+            (Status::Live, Status::Live, Status::Connecting)
+        );
+        assert_eq!(v.merged.venues, ["coinbase", "gemini"]);
+        assert_eq!(v.merged.excluded, ["kraken"]);
+        let fills: Vec<_> = v
+            .merged
+            .walk
+            .fills
+            .iter()
+            .map(|f| (f.price, f.qty, f.venue))
+            .collect();
+        // gemini 100.25 first, then coinbase 100.00, then 99.50: coinbase (config order) before gemini.
+        assert_eq!(
+            fills,
+            vec![
+                (d("100.25"), d("0.5"), GE),
+                (d("100.00"), d("1"), CB),
+                (d("99.50"), d("0.5"), CB)
+            ]
+        );
+        assert_eq!(v.merged.walk.notional, d("50.125") + d("100") + d("49.75"));
+        // Coinbase alone: 100 + 99.5 = 199.5; merged: 199.875 → 0.375 better.
+        assert_eq!(
+            v.merged.vs_best_single,
+            Some(("coinbase".to_owned(), d("0.375")))
+        );
+        assert_eq!(v.venues[GE].walk.unfilled, d("0.5"));
+        assert_eq!(v.venues[CB].depth.last().map(|p| p.cum_qty), Some(d("3")));
+    }
+
+    #[test]
+    fn sequence_gap_resyncs_and_leaves_the_merged_walk_until_a_snapshot() {
+        let mut e = two_live(Action::Buy, "1");
+        let gap = cb_frame(2, "update", &[("offer", "101", "5")]);
+        assert_eq!(e.on_frame(CB, T0 + MS, &gap), Some(Control::Resync));
+        let v = e.view(T0 + MS, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Resyncing);
+        assert_eq!(
+            (
+                v.venues[CB].counters.sequence_gaps,
+                v.venues[CB].counters.resyncs
+            ),
+            (1, 1)
+        );
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert_eq!(v.venues[CB].book_levels, (0, 0));
+        // Updates on the same stream wait for a snapshot; the snapshot brings the venue back.
+        assert_eq!(
+            e.on_frame(
+                CB,
+                T0 + 2 * MS,
+                &cb_frame(3, "update", &[("offer", "101", "5")])
+            ),
+            None
+        );
+        assert_eq!(e.status(CB), Some(Status::Resyncing));
+        assert_eq!(
+            e.on_frame(
+                CB,
+                T0 + 3 * MS,
+                &cb_frame(4, "snapshot", &[("bid", "100", "1"), ("offer", "101", "2")])
+            ),
+            None
+        );
+        assert_eq!(e.status(CB), Some(Status::Live));
+    }
+
+    #[test]
+    fn malformed_frames_are_counted_and_leave_the_book_alone() {
+        let mut e = two_live(Action::Sell, "1");
+        let before = e.book(GE).cloned();
+        for bad in [
+            "not json",
+            "{\"type\":\"l2_updates\"}",
+            "[1,2]",
+            "{\"changes\":[[\"buy\",\"NaN\",\"1\"]],\"symbol\":\"BTCUSD\",\"type\":\"l2_updates\"}",
+        ] {
+            assert_eq!(e.on_frame(GE, T0, bad), None);
+        }
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(v.venues[GE].counters.bad_frames, 4);
+        assert_eq!(status(&v, GE), Status::Live);
+        assert_eq!(e.book(GE).cloned(), before);
+    }
+
+    #[test]
+    fn a_crossed_book_is_dropped_and_resynced() {
+        let mut e = two_live(Action::Sell, "1");
+        let crossing = r#"{"changes":[["buy","101","1"]],"symbol":"BTCUSD","type":"l2_updates"}"#;
+        assert_eq!(e.on_frame(GE, T0, crossing), Some(Control::Resync));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, GE), Status::Resyncing);
+        assert_eq!(v.venues[GE].counters.crossed_books, 1);
+        assert_eq!(v.merged.excluded, ["kraken", "gemini"]);
+    }
+
+    #[test]
+    fn a_venue_error_takes_it_down_with_the_text_and_asks_for_a_reconnect() {
+        let mut e = two_live(Action::Sell, "1");
+        let err = r#"{"type":"error","message":"Failed to subscribe"}"#;
+        assert_eq!(e.on_frame(CB, T0, err), Some(Control::Reconnect));
+        e.on_link(
+            CB,
+            &LinkStatus::Down {
+                reason: String::new(),
+                retry_in_ms: 1500,
+            },
+        );
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Down);
+        assert_eq!(
+            v.venues[CB].detail.as_deref(),
+            Some("venue error: Failed to subscribe · retry in 1.5s")
+        );
+        // Retrying keeps the error visible.
+        e.on_link(CB, &LinkStatus::Connecting { attempt: 2 });
+        assert_eq!(e.status(CB), Some(Status::Down));
+    }
+
+    #[test]
+    fn silence_beyond_the_limit_reads_stale_and_leaves_the_merged_walk() {
+        let e = two_live(Action::Sell, "1");
+        // Gemini's limit is 15 s, Coinbase's 5 s.
+        let v = e.view(T0 + 6_000 * MS, ViewOptions { depth: false });
+        assert_eq!(
+            (status(&v, CB), status(&v, GE)),
+            (Status::Stale, Status::Live)
+        );
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert_eq!(v.venues[CB].detail.as_deref(), Some("no frame for 6s"));
+    }
+
+    #[test]
+    fn reconnects_count_and_clear_the_book() {
+        let mut e = two_live(Action::Sell, "1");
+        e.on_link(
+            GE,
+            &LinkStatus::Down {
+                reason: "connection lost".into(),
+                retry_in_ms: 500,
+            },
+        );
+        assert_eq!(e.book(GE).map(|b| b.depth(Side::Bid)), Some(0));
+        e.on_link(
+            GE,
+            &LinkStatus::Connected {
+                reason: ConnectReason::Reconnect,
+            },
+        );
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(
+            (status(&v, GE), v.venues[GE].counters.reconnects),
+            (Status::Syncing, 1)
+        );
+        e.on_link(
+            GE,
+            &LinkStatus::Connected {
+                reason: ConnectReason::Resync,
+            },
+        );
+        assert_eq!(
+            e.view(T0, ViewOptions { depth: false }).venues[GE]
+                .counters
+                .reconnects,
+            1
+        );
+    }
+
+    #[test]
+    fn user_exclusion_and_ticket_commands() {
+        let mut e = two_live(Action::Sell, "1");
+        assert!(e.command(&Command::ToggleVenue(CB)));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert!(!v.venues[CB].included && !v.venues[CB].merged);
+        assert!(!e.command(&Command::ToggleVenue(9)));
+        assert!(e.command(&Command::FlipAction));
+        assert_eq!(e.ticket().action, Action::Buy);
+        // Size never reaches zero: 1 - 1 is refused.
+        assert!(!e.command(&Command::SizeDown));
+        assert!(e.command(&Command::StepDown));
+        assert!(e.command(&Command::SizeDown));
+        assert_eq!(e.ticket().quantity, d("0.9"));
+        assert!(!e.command(&Command::SetSize(d("0"))));
+        assert!(!e.command(&Command::SetSize(d("-2"))));
+        assert!(e.command(&Command::SetSize(d("2.5"))));
+        assert!(e.command(&Command::StepUp) && e.command(&Command::StepUp));
+        assert_eq!(e.ticket().step, d("10"));
+        for _ in 0..20 {
+            e.command(&Command::StepDown);
+        }
+        assert_eq!(e.ticket().step, d("0.00000001"));
+    }
+}
