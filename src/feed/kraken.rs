@@ -265,6 +265,11 @@ impl Adapter for KrakenV2 {
         self.acked_depth = None;
     }
 
+    fn invalidate(&mut self) {
+        // Same connection: the acknowledged depth still holds for the next snapshot.
+        self.have_snapshot = false;
+    }
+
     fn on_frame(&mut self, frame: &str, book: &mut OrderBook) -> Result<FrameOutcome, FrameError> {
         // Step 1: the borrowed envelope.
         let env: Envelope<'_> = serde_json::from_str(frame).map_err(malformed)?;
