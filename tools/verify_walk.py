@@ -86,6 +86,12 @@ class Book:
             if best is not None:
                 self._best[side] = max(best, price) if side == "bid" else min(best, price)
 
+    def copy(self):
+        other = Book()
+        other.side = {k: dict(v) for k, v in self.side.items()}
+        other._best = dict(self._best)
+        return other
+
     def best(self, side):
         if self._best[side] is None and self.side[side]:
             self._best[side] = (max if side == "bid" else min)(self.side[side])
@@ -120,13 +126,15 @@ class Venue:
 
     def on_frame(self, text):
         self.messages += 1
+        # The contract: a frame that cannot be read is counted and leaves the book as it was.
+        saved = self.book.copy() if self.book is not None else None
         try:
             msg = json.loads(text, parse_float=Decimal, parse_int=Decimal)
             if isinstance(msg, dict):
                 self.handle(msg)
         except (ValueError, TypeError, KeyError, AttributeError):
             self.bad_frames += 1
-            self.book = None
+            self.book = saved
             return
         if self.book is not None and self.book.crossed():
             self.crossed += 1
