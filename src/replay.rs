@@ -234,7 +234,7 @@ pub async fn replay_feed(
                 u64::try_from(ts.saturating_sub(t0)).unwrap_or(0) as f64 / 1e9 / f,
             );
             tokio::time::sleep_until(w0 + due).await;
-        } else if n % 1024 == 0 {
+        } else if n.is_multiple_of(1024) {
             tokio::task::yield_now().await;
         }
         let ev = match router.route(&line) {

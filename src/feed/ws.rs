@@ -150,7 +150,6 @@ pub async fn run_feed(
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(opts.max_frame_bytes))
         .max_frame_size(Some(opts.max_frame_bytes));
-    let stale_after = Duration::from_millis(cfg.stale_after_ms);
     let link = |status| FeedEvent::Link { venue, status };
     loop {
         // Requests made for the previous connection are void now.
@@ -171,76 +170,17 @@ pub async fn run_feed(
             Ok(Err(e)) => End::Lost(format!("connect failed: {e}")),
             Ok(Ok((mut ws, _))) => {
                 let started = Instant::now();
-                let mut end = None;
-                for sub in &cfg.subscribe {
-                    if let Err(e) = ws.send(Message::text(sub.clone())).await {
-                        end = Some(End::Lost(format!("subscribe failed: {e}")));
-                        break;
-                    }
-                    let sent = FeedEvent::Sent {
-                        venue,
-                        ts_ns: now_ns(),
-                        text: sub.clone(),
-                    };
-                    if events.send(sent).await.is_err() {
-                        return;
-                    }
-                }
-                let end = match end {
-                    Some(end) => end,
-                    None => {
-                        if events
-                            .send(link(LinkStatus::Connected { reason }))
-                            .await
-                            .is_err()
-                        {
-                            return;
-                        }
-                        let mut keepalive_tick = tokio::time::interval_at(
-                            Instant::now() + opts.keepalive_every,
-                            opts.keepalive_every,
-                        );
-                        keepalive_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-                        let end = loop {
-                            tokio::select! {
-                                biased;
-                                c = control.recv() => match c {
-                                    Some(Control::Resync) => break End::Resync,
-                                    Some(Control::Reconnect) => break End::VenueError,
-                                    None => break End::Shutdown,
-                                },
-                                msg = timeout(stale_after, ws.next()) => match msg {
-                                    Err(_) => break End::Stale,
-                                    Ok(None) => break End::Lost("connection closed".to_owned()),
-                                    Ok(Some(Err(e))) => break End::Lost(format!("connection lost: {e}")),
-                                    Ok(Some(Ok(Message::Text(t)))) => {
-                                        let ev = FeedEvent::Frame { venue, ts_ns: now_ns(), recv: Instant::now(), text: t.as_str().to_owned() };
-                                        if events.send(ev).await.is_err() {
-                                            break End::Shutdown;
-                                        }
-                                    }
-                                    Ok(Some(Ok(Message::Binary(b)))) => {
-                                        // No venue here sends binary data: let the adapter count it as bad.
-                                        let ev = FeedEvent::Frame { venue, ts_ns: now_ns(), recv: Instant::now(), text: String::from_utf8_lossy(&b).into_owned() };
-                                        if events.send(ev).await.is_err() {
-                                            break End::Shutdown;
-                                        }
-                                    }
-                                    Ok(Some(Ok(Message::Close(f)))) => {
-                                        break End::Lost(f.map_or_else(|| "closed by venue".to_owned(), |f| format!("closed by venue: {} {}", f.code, f.reason)));
-                                    }
-                                    Ok(Some(Ok(_))) => {} // ping/pong: tungstenite answers pings itself
-                                },
-                                _ = keepalive_tick.tick(), if keepalive.is_some() => {
-                                    if let Some(k) = &keepalive {
-                                        let _ = ws.send(Message::text(k.clone())).await;
-                                    }
-                                }
-                            }
-                        };
-                        end
-                    }
-                };
+                let end = session(
+                    &mut ws,
+                    venue,
+                    &cfg,
+                    keepalive.as_deref(),
+                    &opts,
+                    reason,
+                    &events,
+                    &mut control,
+                )
+                .await;
                 // Best effort: tell the server, but never wait long for it.
                 let _ = timeout(Duration::from_millis(500), ws.close(None)).await;
                 if started.elapsed() >= opts.stable_after {
@@ -299,6 +239,90 @@ pub async fn run_feed(
                 () = sleep(delay) => {}
                 () = events.closed() => return,
             }
+        }
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// One connection's life: subscribe, then forward frames until it ends.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
+async fn session(
+    ws: &mut Ws,
+    venue: usize,
+    cfg: &VenueConfig,
+    keepalive: Option<&str>,
+    opts: &FeedOptions,
+    reason: ConnectReason,
+    events: &mpsc::Sender<FeedEvent>,
+    control: &mut mpsc::Receiver<Control>,
+) -> End {
+    for sub in &cfg.subscribe {
+        if let Err(e) = ws.send(Message::text(sub.clone())).await {
+            return End::Lost(format!("subscribe failed: {e}"));
+        }
+        let sent = FeedEvent::Sent {
+            venue,
+            ts_ns: now_ns(),
+            text: sub.clone(),
+        };
+        if events.send(sent).await.is_err() {
+            return End::Shutdown;
+        }
+    }
+    let connected = FeedEvent::Link {
+        venue,
+        status: LinkStatus::Connected { reason },
+    };
+    if events.send(connected).await.is_err() {
+        return End::Shutdown;
+    }
+    let stale_after = Duration::from_millis(cfg.stale_after_ms);
+    let mut keepalive_tick =
+        tokio::time::interval_at(Instant::now() + opts.keepalive_every, opts.keepalive_every);
+    keepalive_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        let text = tokio::select! {
+            biased;
+            c = control.recv() => return match c {
+                Some(Control::Resync) => End::Resync,
+                Some(Control::Reconnect) => End::VenueError,
+                None => End::Shutdown,
+            },
+            msg = timeout(stale_after, ws.next()) => match msg {
+                Err(_) => return End::Stale,
+                Ok(None) => return End::Lost("connection closed".to_owned()),
+                Ok(Some(Err(e))) => return End::Lost(format!("connection lost: {e}")),
+                Ok(Some(Ok(Message::Text(t)))) => t.as_str().to_owned(),
+                // No venue here sends binary data: let the adapter count it as a bad frame.
+                Ok(Some(Ok(Message::Binary(b)))) => String::from_utf8_lossy(&b).into_owned(),
+                Ok(Some(Ok(Message::Close(f)))) => {
+                    return End::Lost(f.map_or_else(
+                        || "closed by venue".to_owned(),
+                        |f| format!("closed by venue: {} {}", f.code, f.reason),
+                    ));
+                }
+                Ok(Some(Ok(_))) => continue, // ping/pong: tungstenite answers pings itself
+            },
+            _ = keepalive_tick.tick(), if keepalive.is_some() => {
+                if let Some(k) = keepalive {
+                    let _ = ws.send(Message::text(k.to_owned())).await;
+                }
+                continue;
+            }
+        };
+        let ev = FeedEvent::Frame {
+            venue,
+            ts_ns: now_ns(),
+            recv: Instant::now(),
+            text,
+        };
+        if events.send(ev).await.is_err() {
+            return End::Shutdown;
         }
     }
 }
