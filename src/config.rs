@@ -157,7 +157,7 @@ impl Config {
     /// # Errors
     /// Only if the shipped file is broken (a test keeps it from being).
     pub fn default_config() -> Result<Config, ConfigError> {
-        Self::from_layers(&[DEFAULT_TOML], &[])
+        Self::from_layers(&[DEFAULT_TOML], &[], None)
     }
 
     /// Defaults overlaid with the user file at `path`.
@@ -165,14 +165,26 @@ impl Config {
     /// # Errors
     /// Unreadable file, bad TOML, unknown key, or an invalid value.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_symbol(path, None)
+    }
+
+    /// Like [`Config::load`], with every venue's symbol derived from `symbol` (`BASE-QUOTE`) by its
+    /// adapter's spelling (Kraken `BASE/QUOTE`, Coinbase `BASE-QUOTE`, Gemini `BASEQUOTE`).
+    ///
+    /// # Errors
+    /// As [`Config::load`].
+    pub fn load_with_symbol(
+        path: Option<&Path>,
+        symbol: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         match path {
-            None => Self::default_config(),
+            None => Self::from_layers(&[DEFAULT_TOML], &[], symbol),
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.to_owned(),
                     source,
                 })?;
-                Self::from_layers(&[DEFAULT_TOML, &text], &[&p.display().to_string()])
+                Self::from_layers(&[DEFAULT_TOML, &text], &[&p.display().to_string()], symbol)
             }
         }
     }
@@ -182,10 +194,14 @@ impl Config {
     /// # Errors
     /// As [`Config::load`].
     pub fn from_user_toml(text: &str) -> Result<Config, ConfigError> {
-        Self::from_layers(&[DEFAULT_TOML, text], &["user config"])
+        Self::from_layers(&[DEFAULT_TOML, text], &["user config"], None)
     }
 
-    fn from_layers(texts: &[&str], origins: &[&str]) -> Result<Config, ConfigError> {
+    fn from_layers(
+        texts: &[&str],
+        origins: &[&str],
+        symbol: Option<&str>,
+    ) -> Result<Config, ConfigError> {
         let mut base = Layer::default();
         for (i, text) in texts.iter().enumerate() {
             let origin = if i == 0 {
@@ -214,6 +230,15 @@ impl Config {
             }
             base.keys.extend(layer.keys);
         }
+        if let Some(sym) = symbol {
+            let (b, q) = sym
+                .split_once('-')
+                .ok_or_else(|| ConfigError::Invalid(format!("symbol '{sym}' is not BASE-QUOTE")))?;
+            base.symbol = Some(sym.to_owned());
+            for v in &mut base.venue {
+                v.symbol = Some(venue_symbol(v.adapter.as_deref().unwrap_or_default(), b, q));
+            }
+        }
         validate(base)
     }
 
@@ -238,6 +263,16 @@ impl Config {
         }
         self.venues = out;
         Ok(())
+    }
+}
+
+/// A venue's own spelling of `BASE-QUOTE`, by adapter.
+#[must_use]
+pub fn venue_symbol(adapter: &str, base: &str, quote: &str) -> String {
+    match adapter {
+        "kraken-v2" => format!("{base}/{quote}"),
+        "gemini-v2" => format!("{base}{quote}"),
+        _ => format!("{base}-{quote}"),
     }
 }
 
@@ -425,6 +460,15 @@ subscribe = ['{"depth":{depth},"s":"{symbol}"}']
         assert!(e.contains("default_liquidity"), "{e}");
         let e = Config::from_user_toml("fps = 0").unwrap_err().to_string();
         assert!(e.contains("fps"), "{e}");
+    }
+
+    #[test]
+    fn symbol_override_is_spelled_per_adapter() {
+        let c = Config::load_with_symbol(None, Some("ETH-USD")).expect("load");
+        let syms: Vec<_> = c.venues.iter().map(|v| v.symbol.as_str()).collect();
+        assert_eq!(syms, ["ETH/USD", "ETH-USD", "ETHUSD"]);
+        assert!(c.venues[1].subscribe[0].contains(r#"["ETH-USD"]"#));
+        assert_eq!(c.symbol, "ETH-USD");
     }
 
     #[test]

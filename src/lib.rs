@@ -9,9 +9,15 @@
 //! - [`sim`]: simulated exchanges on loopback WebSockets, for `--demo` and the tests.
 //! - [`ui`]: the full-screen dashboard.
 
+pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod feed;
+pub mod headless;
+pub mod logging;
 pub mod market;
+pub mod replay;
+pub mod run;
 pub mod sim;
 pub mod state;
 pub mod ui;

@@ -77,6 +77,13 @@ pub trait Adapter: Send {
     /// and after an integrity failure, when the caller also clears the book.
     fn reset(&mut self);
 
+    /// The caller dropped the book after an integrity failure on the *same* connection: ignore updates
+    /// until the venue sends a real snapshot, but keep per-connection state (acknowledged depth,
+    /// sequence baseline). Unlike [`Adapter::reset`], nothing here may take a plain update for a book.
+    fn invalidate(&mut self) {
+        self.reset();
+    }
+
     /// Decodes `frame` and applies it to `book`. On `Err(FrameError::Malformed)` the book is untouched.
     ///
     /// # Errors

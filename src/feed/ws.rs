@@ -1,1 +1,329 @@
-//! WebSocket feed task (being written).
+//! The feed task: one per venue. It owns the venue's WebSocket, sends the subscription(s), forwards
+//! every text frame to the state actor, watches for silence, and reconnects by itself with capped,
+//! jittered exponential backoff. It never decodes: the engine does, so live, demo and replay share
+//! every check.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior, sleep, timeout};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use crate::config::VenueConfig;
+use crate::state::engine::{ConnectReason, Control, LinkStatus};
+
+/// Something a feed (or a replay) tells the state actor.
+#[derive(Debug)]
+pub enum FeedEvent {
+    /// A text frame received.
+    Frame {
+        /// Venue index (config order).
+        venue: usize,
+        /// Receive time, ns since the Unix epoch (the capture's `ts_ns`).
+        ts_ns: i64,
+        /// When it was received (for latency), in tokio time.
+        recv: Instant,
+        /// The frame, verbatim.
+        text: String,
+    },
+    /// A text frame sent (subscriptions, pings): recorded in captures as `dir: out`.
+    Sent {
+        /// Venue index.
+        venue: usize,
+        /// Send time.
+        ts_ns: i64,
+        /// The frame.
+        text: String,
+    },
+    /// The connection changed.
+    Link {
+        /// Venue index.
+        venue: usize,
+        /// What happened.
+        status: LinkStatus,
+    },
+}
+
+/// Nanoseconds since the Unix epoch, now.
+#[must_use]
+pub fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Capped exponential backoff with jitter ("equal jitter": half fixed, half random).
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    attempt: u32,
+    base: Duration,
+    cap: Duration,
+}
+
+impl Backoff {
+    /// Starts at `base`, doubles per attempt, never exceeds `cap`.
+    #[must_use]
+    pub fn new(base: Duration, cap: Duration) -> Self {
+        Self {
+            attempt: 0,
+            base,
+            cap,
+        }
+    }
+
+    /// The next delay.
+    pub fn next_delay(&mut self) -> Duration {
+        let exp = self
+            .base
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(self.cap);
+        self.attempt = self.attempt.saturating_add(1);
+        let half = exp / 2;
+        half + half.mul_f64(rand::rng().random::<f64>())
+    }
+
+    /// Back to the first delay (after a connection that stayed up).
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+
+    /// Attempts since the last reset.
+    #[must_use]
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+}
+
+/// Timing and size knobs of a feed (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// Largest frame/message accepted; a larger one drops the connection.
+    pub max_frame_bytes: usize,
+    /// Connection attempt timeout (TCP + TLS + WebSocket handshake).
+    pub connect_timeout: Duration,
+    /// First retry delay.
+    pub backoff_base: Duration,
+    /// Largest retry delay.
+    pub backoff_cap: Duration,
+    /// A connection up this long resets the backoff.
+    pub stable_after: Duration,
+    /// How often the adapter's keep-alive (if any) is sent.
+    pub keepalive_every: Duration,
+}
+
+impl Default for FeedOptions {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 << 20,
+            connect_timeout: Duration::from_secs(10),
+            backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(30),
+            stable_after: Duration::from_secs(10),
+            keepalive_every: Duration::from_secs(20),
+        }
+    }
+}
+
+/// How one connection ended.
+enum End {
+    Resync,
+    VenueError,
+    Stale,
+    Lost(String),
+    Shutdown,
+}
+
+/// Runs venue `venue`'s feed until `events` is closed or `control` is dropped.
+pub async fn run_feed(
+    venue: usize,
+    cfg: VenueConfig,
+    keepalive: Option<String>,
+    opts: FeedOptions,
+    events: mpsc::Sender<FeedEvent>,
+    mut control: mpsc::Receiver<Control>,
+) {
+    let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
+    let mut reason = ConnectReason::First;
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(opts.max_frame_bytes))
+        .max_frame_size(Some(opts.max_frame_bytes));
+    let stale_after = Duration::from_millis(cfg.stale_after_ms);
+    let link = |status| FeedEvent::Link { venue, status };
+    loop {
+        // Requests made for the previous connection are void now.
+        while control.try_recv().is_ok() {}
+        let attempt = backoff.attempts() + 1;
+        if events
+            .send(link(LinkStatus::Connecting { attempt }))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tracing::info!(target: "connection", venue = %cfg.name, url = %cfg.url, attempt, "connecting");
+        let connect =
+            tokio_tungstenite::connect_async_with_config(cfg.url.as_str(), Some(ws_config), true);
+        let end = match timeout(opts.connect_timeout, connect).await {
+            Err(_) => End::Lost("connect timed out".to_owned()),
+            Ok(Err(e)) => End::Lost(format!("connect failed: {e}")),
+            Ok(Ok((mut ws, _))) => {
+                let started = Instant::now();
+                let mut end = None;
+                for sub in &cfg.subscribe {
+                    if let Err(e) = ws.send(Message::text(sub.clone())).await {
+                        end = Some(End::Lost(format!("subscribe failed: {e}")));
+                        break;
+                    }
+                    let sent = FeedEvent::Sent {
+                        venue,
+                        ts_ns: now_ns(),
+                        text: sub.clone(),
+                    };
+                    if events.send(sent).await.is_err() {
+                        return;
+                    }
+                }
+                let end = match end {
+                    Some(end) => end,
+                    None => {
+                        if events
+                            .send(link(LinkStatus::Connected { reason }))
+                            .await
+                            .is_err()
+                        {
+                            return;
+                        }
+                        let mut keepalive_tick = tokio::time::interval_at(
+                            Instant::now() + opts.keepalive_every,
+                            opts.keepalive_every,
+                        );
+                        keepalive_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                        let end = loop {
+                            tokio::select! {
+                                biased;
+                                c = control.recv() => match c {
+                                    Some(Control::Resync) => break End::Resync,
+                                    Some(Control::Reconnect) => break End::VenueError,
+                                    None => break End::Shutdown,
+                                },
+                                msg = timeout(stale_after, ws.next()) => match msg {
+                                    Err(_) => break End::Stale,
+                                    Ok(None) => break End::Lost("connection closed".to_owned()),
+                                    Ok(Some(Err(e))) => break End::Lost(format!("connection lost: {e}")),
+                                    Ok(Some(Ok(Message::Text(t)))) => {
+                                        let ev = FeedEvent::Frame { venue, ts_ns: now_ns(), recv: Instant::now(), text: t.as_str().to_owned() };
+                                        if events.send(ev).await.is_err() {
+                                            break End::Shutdown;
+                                        }
+                                    }
+                                    Ok(Some(Ok(Message::Binary(b)))) => {
+                                        // No venue here sends binary data: let the adapter count it as bad.
+                                        let ev = FeedEvent::Frame { venue, ts_ns: now_ns(), recv: Instant::now(), text: String::from_utf8_lossy(&b).into_owned() };
+                                        if events.send(ev).await.is_err() {
+                                            break End::Shutdown;
+                                        }
+                                    }
+                                    Ok(Some(Ok(Message::Close(f)))) => {
+                                        break End::Lost(f.map_or_else(|| "closed by venue".to_owned(), |f| format!("closed by venue: {} {}", f.code, f.reason)));
+                                    }
+                                    Ok(Some(Ok(_))) => {} // ping/pong: tungstenite answers pings itself
+                                },
+                                _ = keepalive_tick.tick(), if keepalive.is_some() => {
+                                    if let Some(k) = &keepalive {
+                                        let _ = ws.send(Message::text(k.clone())).await;
+                                    }
+                                }
+                            }
+                        };
+                        end
+                    }
+                };
+                // Best effort: tell the server, but never wait long for it.
+                let _ = timeout(Duration::from_millis(500), ws.close(None)).await;
+                if started.elapsed() >= opts.stable_after {
+                    backoff.reset();
+                }
+                end
+            }
+        };
+        let delay = match end {
+            End::Shutdown => return,
+            End::Resync => {
+                reason = ConnectReason::Resync;
+                tracing::info!(target: "connection", venue = %cfg.name, "resync: reconnecting for a fresh snapshot");
+                // A first resync is immediate; repeated ones back off like failures.
+                if backoff.attempts() == 0 {
+                    backoff.next_delay();
+                    Duration::ZERO
+                } else {
+                    backoff.next_delay()
+                }
+            }
+            End::Stale => {
+                reason = ConnectReason::Reconnect;
+                if events.send(link(LinkStatus::Stale)).await.is_err() {
+                    return;
+                }
+                backoff.next_delay()
+            }
+            End::VenueError => {
+                reason = ConnectReason::Reconnect;
+                let delay = backoff.next_delay();
+                let down = LinkStatus::Down {
+                    reason: String::new(),
+                    retry_in_ms: millis(delay),
+                };
+                if events.send(link(down)).await.is_err() {
+                    return;
+                }
+                delay
+            }
+            End::Lost(why) => {
+                reason = ConnectReason::Reconnect;
+                let delay = backoff.next_delay();
+                let down = LinkStatus::Down {
+                    reason: why,
+                    retry_in_ms: millis(delay),
+                };
+                if events.send(link(down)).await.is_err() {
+                    return;
+                }
+                delay
+            }
+        };
+        if !delay.is_zero() {
+            tokio::select! {
+                () = sleep(delay) => {}
+                () = events.closed() => return,
+            }
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_caps() {
+        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let delays: Vec<_> = (0..10).map(|_| b.next_delay()).collect();
+        for (i, d) in delays.iter().enumerate() {
+            let exp = Duration::from_millis(100 * (1 << i)).min(Duration::from_secs(2));
+            assert!(
+                *d >= exp / 2 && *d <= exp,
+                "attempt {i}: {d:?} not in [{:?}, {exp:?}]",
+                exp / 2
+            );
+        }
+        b.reset();
+        assert!(b.next_delay() <= Duration::from_millis(100));
+    }
+}

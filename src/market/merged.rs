@@ -68,6 +68,12 @@ impl MergedWalk {
         vwap(self.notional, self.filled)
     }
 
+    /// True when nothing filled or the visible books could not fill the whole request.
+    #[must_use]
+    pub fn is_partial_or_empty(&self) -> bool {
+        self.filled.is_zero() || !self.unfilled.is_zero()
+    }
+
     /// Slippage of the VWAP against the best merged price, in bps.
     #[must_use]
     pub fn slippage_bps(&self) -> Option<Decimal> {

@@ -1,5 +1,7 @@
 //! The state: the engine that owns books, ticket and health, its async actor, and the View it publishes.
 
+pub mod actor;
+pub mod engine;
 pub mod view;
 
 use rust_decimal::Decimal;

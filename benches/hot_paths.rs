@@ -1,0 +1,198 @@
+//! Benchmarks of the hot paths: frame decode + apply per adapter, book apply, the walks, and the
+//! whole View build. `cargo bench --bench hot_paths`.
+
+use std::hint::black_box;
+
+use cra_tui::config::Config;
+use cra_tui::feed::{Limits, build_adapter};
+use cra_tui::market::{Action, Decimal, OrderBook, Side, walk, walk_merged};
+use cra_tui::state::engine::{ConnectReason, Engine, Ticket, ViewOptions};
+use cra_tui::state::view::Source;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+/// Deterministic pseudo-random numbers (no dependency, same book every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+/// ~1000 levels a side around `mid` on a `tick` (in cents) grid, quantities with 8 decimals.
+fn levels(seed: u64, mid_cents: i64, tick_cents: i64, n: usize) -> Vec<(Side, Decimal, Decimal)> {
+    let mut r = Lcg(seed);
+    let mut out = Vec::with_capacity(2 * n);
+    for i in 0..n as i64 {
+        let off = (i + 1) * tick_cents;
+        for (side, price) in [(Side::Bid, mid_cents - off), (Side::Ask, mid_cents + off)] {
+            let qty = Decimal::new(i64::try_from(r.next() % 300_000_000).unwrap_or(1) + 1, 8);
+            out.push((side, Decimal::new(price, 2), qty));
+        }
+    }
+    out
+}
+
+fn book(seed: u64, mid_cents: i64, tick_cents: i64) -> OrderBook {
+    let mut b = OrderBook::new();
+    for (s, p, q) in levels(seed, mid_cents, tick_cents, 1000) {
+        b.apply(s, p, q);
+    }
+    b
+}
+
+fn coinbase_frames(n: u64) -> (String, Vec<String>) {
+    let lv = levels(1, 6_500_000, 1, 1000);
+    let ups: Vec<String> = lv
+        .iter()
+        .map(|(s, p, q)| {
+            let side = if *s == Side::Bid { "bid" } else { "offer" };
+            format!(r#"{{"side":"{side}","event_time":"2026-08-09T21:05:48.170326Z","price_level":"{p}","new_quantity":"{q}"}}"#)
+        })
+        .collect();
+    let snap = format!(
+        r#"{{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.483587501Z","sequence_num":0,"events":[{{"type":"snapshot","product_id":"BTC-USD","updates":[{}]}}]}}"#,
+        ups.join(",")
+    );
+    let mut r = Lcg(7);
+    let updates = (1..=n)
+        .map(|seq| {
+            let off = i64::try_from(r.next() % 20).unwrap_or(0) + 1;
+            let (side, price) = if seq % 2 == 0 { ("bid", 6_500_000 - off) } else { ("offer", 6_500_000 + off) };
+            let qty = Decimal::new(i64::try_from(r.next() % 100_000_000).unwrap_or(0), 8);
+            format!(
+                r#"{{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.506659391Z","sequence_num":{seq},"events":[{{"type":"update","product_id":"BTC-USD","updates":[{{"side":"{side}","event_time":"2026-08-09T21:05:48.264069Z","price_level":"{}","new_quantity":"{qty}"}}]}}]}}"#,
+                Decimal::new(price, 2)
+            )
+        })
+        .collect();
+    (snap, updates)
+}
+
+fn gemini_frames(n: u64) -> (String, Vec<String>) {
+    let lv = levels(2, 6_500_000, 1, 1000);
+    let ch: Vec<String> = lv
+        .iter()
+        .map(|(s, p, q)| {
+            format!(
+                r#"["{}","{p}","{q}"]"#,
+                if *s == Side::Bid { "buy" } else { "sell" }
+            )
+        })
+        .collect();
+    let snap = format!(
+        r#"{{"auction_events":[],"changes":[{}],"symbol":"BTCUSD","trades":[],"type":"l2_updates"}}"#,
+        ch.join(",")
+    );
+    let mut r = Lcg(9);
+    let updates = (0..n)
+        .map(|i| {
+            let off = i64::try_from(r.next() % 20).unwrap_or(0) + 1;
+            let (side, price) = if i % 2 == 0 {
+                ("buy", 6_500_000 - off)
+            } else {
+                ("sell", 6_500_000 + off)
+            };
+            let qty = Decimal::new(i64::try_from(r.next() % 100_000_000).unwrap_or(0), 8);
+            format!(
+                r#"{{"changes":[["{side}","{}","{qty}"]],"symbol":"BTCUSD","type":"l2_updates"}}"#,
+                Decimal::new(price, 2)
+            )
+        })
+        .collect();
+    (snap, updates)
+}
+
+fn bench_decode(c: &mut Criterion) {
+    let config = Config::default_config().expect("default config");
+    for (name, (snap, updates)) in [
+        ("coinbase", coinbase_frames(10_000)),
+        ("gemini", gemini_frames(10_000)),
+    ] {
+        let venue = config
+            .venues
+            .iter()
+            .find(|v| v.name == name)
+            .expect("venue");
+        let mut adapter = build_adapter(venue, Limits::default()).expect("adapter");
+        let mut book = OrderBook::new();
+        adapter.on_frame(&snap, &mut book).expect("snapshot");
+        let mut i = 0;
+        c.bench_function(&format!("decode+apply/{name}/update"), |b| {
+            b.iter(|| {
+                // Coinbase's sequence must run on: keep cycling by resetting at the wrap.
+                if i == updates.len() {
+                    i = 0;
+                    adapter.reset();
+                    adapter.on_frame(&snap, &mut book).expect("snapshot");
+                }
+                let r = adapter.on_frame(black_box(&updates[i]), &mut book);
+                i += 1;
+                black_box(r)
+            });
+        });
+        c.bench_function(&format!("decode+apply/{name}/snapshot-2000-levels"), |b| {
+            b.iter(|| {
+                adapter.reset();
+                black_box(adapter.on_frame(black_box(&snap), &mut book))
+            });
+        });
+    }
+}
+
+fn bench_book(c: &mut Criterion) {
+    let mut b = book(3, 6_500_000, 1);
+    let mut r = Lcg(11);
+    c.bench_function("book/apply-near-top", |bch| {
+        bch.iter(|| {
+            let off = i64::try_from(r.next() % 50).unwrap_or(0) + 1;
+            let qty = Decimal::new(i64::try_from(r.next() % 3).unwrap_or(0) * 12_345_678, 8);
+            b.apply(Side::Bid, Decimal::new(6_500_000 - off, 2), qty);
+        });
+    });
+}
+
+fn bench_walks(c: &mut Criterion) {
+    let books = [
+        book(4, 6_500_000, 10),
+        book(5, 6_500_050, 1),
+        book(6, 6_499_990, 1),
+    ];
+    let q = Decimal::from(15);
+    c.bench_function("walk/one-book-15btc", |b| {
+        b.iter(|| black_box(walk(books[0].levels(Side::Bid), black_box(q))))
+    });
+    let refs = [Some(&books[0]), Some(&books[1]), Some(&books[2])];
+    c.bench_function("walk/merged-3-books-15btc", |b| {
+        b.iter(|| black_box(walk_merged(&refs, Side::Bid, black_box(q))))
+    });
+}
+
+fn bench_view(c: &mut Criterion) {
+    let config = Config::default_config().expect("default config");
+    let ticket = Ticket {
+        action: Action::Sell,
+        quantity: Decimal::from(15),
+        step: Decimal::ONE,
+    };
+    let mut engine = Engine::new(&config, ticket, Source::Replay).expect("engine");
+    let (cb, _) = coinbase_frames(0);
+    let (ge, _) = gemini_frames(0);
+    engine.on_connection(1, ConnectReason::First);
+    engine.on_connection(2, ConnectReason::First);
+    engine.on_frame(1, 0, &cb);
+    engine.on_frame(2, 0, &ge);
+    c.bench_function("view/build-headless", |b| {
+        b.iter(|| black_box(engine.view(0, ViewOptions { depth: false })))
+    });
+    c.bench_function("view/build-with-depth", |b| {
+        b.iter(|| black_box(engine.view(0, ViewOptions { depth: true })))
+    });
+}
+
+criterion_group!(benches, bench_decode, bench_book, bench_walks, bench_view);
+criterion_main!(benches);

@@ -1,0 +1,273 @@
+//! Replay: a capture file driven through the very same engine (adapters, integrity checks, walks).
+//!
+//! Two drivers share the routing rules: [`replay_headless`] runs synchronously and emits NDJSON lines
+//! on the capture's own clock (as fast as the file can be read with `--speed max`), and
+//! [`replay_feed`] paces frames into the state actor for the dashboard.
+//!
+//! A capture has no "connected" marker, so a new connection is inferred the way it shows on the wire:
+//! a `dir: out` subscription that follows received frames (or starts the venue's stream).
+
+use std::io::{self, BufRead, Write};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use crate::feed::capture::{CaptureLine, Dir, Parsed, parse_line};
+use crate::feed::ws::FeedEvent;
+use crate::headless;
+use crate::state::engine::{ConnectReason, Engine, LinkStatus, ViewOptions};
+
+/// Replay pace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// As fast as possible.
+    Max,
+    /// This many times real time.
+    Factor(f64),
+}
+
+impl std::str::FromStr for Speed {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.eq_ignore_ascii_case("max") {
+            return Ok(Speed::Max);
+        }
+        let f: f64 = s
+            .trim_end_matches(['x', 'X'])
+            .parse()
+            .map_err(|_| format!("invalid speed '{s}' (a positive number or 'max')"))?;
+        if f.is_finite() && f > 0.0 {
+            Ok(Speed::Factor(f))
+        } else {
+            Err(format!("invalid speed '{s}' (a positive number or 'max')"))
+        }
+    }
+}
+
+/// What to do with one capture line.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    /// A received frame for venue N.
+    Frame(usize),
+    /// Venue N subscribed again: a new connection starts here.
+    Connected(usize, ConnectReason),
+    /// Nothing (another sent frame, or a venue not in this run).
+    Skip,
+}
+
+/// Maps capture venue names to engine indices and infers connections.
+pub struct Router {
+    names: Vec<String>,
+    /// Per venue: `None` before any line, else whether the last line was received.
+    last_in: Vec<Option<bool>>,
+}
+
+impl Router {
+    /// A router for the engine's venues.
+    #[must_use]
+    pub fn new(engine: &Engine) -> Self {
+        let names: Vec<String> = engine.venue_names().map(str::to_owned).collect();
+        let last_in = vec![None; names.len()];
+        Self { names, last_in }
+    }
+
+    /// Routes one line.
+    pub fn route(&mut self, line: &CaptureLine<'_>) -> Route {
+        let Some(i) = self.names.iter().position(|n| *n == line.venue) else {
+            return Route::Skip;
+        };
+        let prev = self.last_in[i];
+        self.last_in[i] = Some(line.dir == Dir::In);
+        match line.dir {
+            Dir::In => Route::Frame(i),
+            Dir::Out if prev != Some(false) && line.frame.contains("subscribe") => {
+                Route::Connected(
+                    i,
+                    if prev.is_none() {
+                        ConnectReason::First
+                    } else {
+                        ConnectReason::Reconnect
+                    },
+                )
+            }
+            Dir::Out => Route::Skip,
+        }
+    }
+}
+
+/// Counts of a finished replay.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayStats {
+    /// Lines read.
+    pub lines: u64,
+    /// Received frames given to the engine.
+    pub frames: u64,
+    /// Lines that could not be parsed (counted and logged, never fatal).
+    pub bad_lines: u64,
+    /// NDJSON lines written.
+    pub emitted: u64,
+}
+
+/// Replays `input` through `engine`, writing a headless line every `interval_ms` of the capture's
+/// clock and always a last one at the end.
+///
+/// # Errors
+/// Reading the capture or writing the output failed.
+pub fn replay_headless(
+    engine: &mut Engine,
+    mut input: impl BufRead,
+    interval_ms: u64,
+    speed: Speed,
+    out: &mut impl Write,
+) -> io::Result<ReplayStats> {
+    let mut router = Router::new(engine);
+    let mut stats = ReplayStats::default();
+    let interval = i64::try_from(interval_ms.max(1))
+        .unwrap_or(i64::MAX)
+        .saturating_mul(1_000_000);
+    let opts = ViewOptions { depth: false };
+    let mut first_ts: Option<i64> = None;
+    let mut next_emit = i64::MAX;
+    let mut last_ts = 0;
+    let wall_start = Instant::now();
+    let mut buf = String::new();
+    let emit = |engine: &Engine,
+                ts: i64,
+                stats: &mut ReplayStats,
+                out: &mut dyn Write|
+     -> io::Result<()> {
+        stats.emitted += 1;
+        writeln!(out, "{}", headless::line(&engine.view(ts, opts)))
+    };
+    loop {
+        buf.clear();
+        if input.read_line(&mut buf)? == 0 {
+            break;
+        }
+        stats.lines += 1;
+        let line = match parse_line(&buf) {
+            Ok(Parsed::Frame(l)) => l,
+            Ok(Parsed::Skip) => continue,
+            Err(e) => {
+                stats.bad_lines += 1;
+                tracing::warn!(target: "processing", line = stats.lines, error = %e, "bad capture line");
+                continue;
+            }
+        };
+        let ts = line.ts_ns;
+        let start = *first_ts.get_or_insert_with(|| {
+            next_emit = ts.saturating_add(interval);
+            ts
+        });
+        if let Speed::Factor(f) = speed {
+            let due = Duration::from_secs_f64(
+                u64::try_from(ts.saturating_sub(start)).unwrap_or(0) as f64 / 1e9 / f,
+            );
+            if let Some(wait) = due.checked_sub(wall_start.elapsed()) {
+                std::thread::sleep(wait);
+            }
+        }
+        if ts >= next_emit {
+            emit(engine, next_emit, &mut stats, out)?;
+            // Skip the boundaries a quiet stretch jumped over: one line for the gap, not thousands.
+            let k = (ts - start) / interval + 1;
+            next_emit = start.saturating_add(k.saturating_mul(interval));
+        }
+        last_ts = last_ts.max(ts);
+        match router.route(&line) {
+            Route::Frame(i) => {
+                stats.frames += 1;
+                // In a replay there is nobody to resubscribe to: the venue waits for the next snapshot.
+                let _ = engine.on_frame(i, ts, &line.frame);
+            }
+            Route::Connected(i, reason) => engine.on_connection(i, reason),
+            Route::Skip => {}
+        }
+    }
+    if first_ts.is_some() || stats.emitted == 0 {
+        emit(engine, last_ts, &mut stats, out)?;
+    }
+    out.flush()?;
+    tracing::info!(target: "processing", ?stats, "replay finished");
+    Ok(stats)
+}
+
+/// Feeds a capture into the state actor at `speed`, for the dashboard. Ends at the end of the file
+/// (the dashboard keeps showing the last state) or when the actor is gone.
+pub async fn replay_feed(
+    mut input: impl BufRead + Send,
+    names: Vec<String>,
+    speed: Speed,
+    events: mpsc::Sender<FeedEvent>,
+) {
+    let mut router = Router {
+        last_in: vec![None; names.len()],
+        names,
+    };
+    let mut buf = String::new();
+    let mut start: Option<(i64, tokio::time::Instant)> = None;
+    let mut n = 0u64;
+    loop {
+        buf.clear();
+        match input.read_line(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(target: "processing", error = %e, "replay read failed");
+                break;
+            }
+        }
+        n += 1;
+        let line = match parse_line(&buf) {
+            Ok(Parsed::Frame(l)) => l,
+            Ok(Parsed::Skip) => continue,
+            Err(e) => {
+                tracing::warn!(target: "processing", line = n, error = %e, "bad capture line");
+                continue;
+            }
+        };
+        let ts = line.ts_ns;
+        let (t0, w0) = *start.get_or_insert_with(|| (ts, tokio::time::Instant::now()));
+        if let Speed::Factor(f) = speed {
+            let due = Duration::from_secs_f64(
+                u64::try_from(ts.saturating_sub(t0)).unwrap_or(0) as f64 / 1e9 / f,
+            );
+            tokio::time::sleep_until(w0 + due).await;
+        } else if n % 1024 == 0 {
+            tokio::task::yield_now().await;
+        }
+        let ev = match router.route(&line) {
+            Route::Frame(venue) => FeedEvent::Frame {
+                venue,
+                ts_ns: ts,
+                recv: tokio::time::Instant::now(),
+                text: line.frame.into_owned(),
+            },
+            Route::Connected(venue, reason) => FeedEvent::Link {
+                venue,
+                status: LinkStatus::Connected { reason },
+            },
+            Route::Skip => continue,
+        };
+        if events.send(ev).await.is_err() {
+            return;
+        }
+    }
+    tracing::info!(target: "processing", lines = n, "replay reached the end of the capture");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_parses() {
+        assert_eq!("max".parse::<Speed>().unwrap(), Speed::Max);
+        assert_eq!("2".parse::<Speed>().unwrap(), Speed::Factor(2.0));
+        assert_eq!("0.5x".parse::<Speed>().unwrap(), Speed::Factor(0.5));
+        assert!("0".parse::<Speed>().is_err());
+        assert!("fast".parse::<Speed>().is_err());
+        assert!("-1".parse::<Speed>().is_err());
+    }
+}

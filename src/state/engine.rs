@@ -1,0 +1,866 @@
+//! `Engine`: the synchronous core that owns every venue's book, the ticket and venue health.
+//!
+//! Frames go in (from a WebSocket task, the simulator or a capture file — the engine cannot tell), the
+//! venue's adapter decodes and verifies them, and [`Engine::view`] builds the immutable [`View`]. All
+//! time is the *stream clock* passed in with each event (`ts_ns`), so a replay at any speed computes
+//! exactly what the live run showed.
+
+use std::collections::VecDeque;
+
+use rust_decimal::Decimal;
+
+use crate::config::{Config, VenueConfig};
+use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
+use crate::market::{Action, OrderBook, Side, walk, walk_merged};
+use crate::state::Command;
+use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
+
+/// Why the feed of a venue should act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// The book failed an integrity check: get a fresh snapshot now.
+    Resync,
+    /// The venue reported an error: drop the connection and retry with backoff.
+    Reconnect,
+}
+
+/// The state of a venue's connection, as reported by its feed task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// Opening a connection (attempt number, from 1).
+    Connecting {
+        /// Attempt number since the last stable connection.
+        attempt: u32,
+    },
+    /// Connected and subscriptions sent; why this connection was made.
+    Connected {
+        /// First connection, a reconnect after a loss, or a resync.
+        reason: ConnectReason,
+    },
+    /// The connection is gone; the next attempt is in `retry_in_ms`.
+    Down {
+        /// What happened (close reason, I/O error, DNS failure…).
+        reason: String,
+        /// Delay before the next attempt.
+        retry_in_ms: u64,
+    },
+    /// No frame for longer than the venue's silence limit: the connection is being replaced.
+    Stale,
+}
+
+/// Why a connection was (re)established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectReason {
+    /// The first connection of the run.
+    First,
+    /// After a lost or failed connection.
+    Reconnect,
+    /// After an integrity failure asked for a fresh book.
+    Resync,
+}
+
+/// The order being priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// Buy or sell.
+    pub action: Action,
+    /// Size in base currency (> 0).
+    pub quantity: Decimal,
+    /// What Up/Down add or remove.
+    pub step: Decimal,
+}
+
+/// Smallest step; sizes are kept on this grid's precision.
+const MIN_STEP: Decimal = Decimal::from_parts(1, 0, 0, false, 8);
+/// Largest size or step accepted (base currency).
+const MAX_SIZE: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
+const TEN: Decimal = Decimal::TEN;
+const NS_PER_MS: i64 = 1_000_000;
+const RATE_WINDOW_S: usize = 5;
+const LATENCY_SAMPLES: usize = 2048;
+
+impl Ticket {
+    /// Applies a ticket command; returns false when it changed nothing.
+    pub fn apply(&mut self, cmd: &Command) -> bool {
+        let before = *self;
+        match cmd {
+            Command::SetAction(a) => self.action = *a,
+            Command::FlipAction => self.action = self.action.flipped(),
+            Command::SizeUp => {
+                let q = self.quantity + self.step;
+                if q <= MAX_SIZE {
+                    self.quantity = q;
+                }
+            }
+            Command::SizeDown => {
+                let q = self.quantity - self.step;
+                if q > Decimal::ZERO {
+                    self.quantity = q;
+                }
+            }
+            Command::StepUp => {
+                let s = self.step * TEN;
+                if s <= MAX_SIZE {
+                    self.step = s;
+                }
+            }
+            Command::StepDown => {
+                let s = self.step / TEN;
+                if s >= MIN_STEP {
+                    self.step = s.normalize();
+                }
+            }
+            Command::SetSize(q) => {
+                if *q > Decimal::ZERO && *q <= MAX_SIZE {
+                    self.quantity = *q;
+                }
+            }
+            Command::ToggleVenue(_) => {}
+        }
+        *self != before
+    }
+}
+
+/// Frames per stream-clock second over a short window.
+#[derive(Debug, Default)]
+struct RateMeter {
+    /// (second, count), oldest first.
+    buckets: VecDeque<(i64, u32)>,
+}
+
+impl RateMeter {
+    fn record(&mut self, ts_ns: i64) {
+        let sec = ts_ns.div_euclid(1_000_000_000);
+        match self.buckets.back_mut() {
+            Some((s, n)) if *s == sec => *n += 1,
+            _ => {
+                self.buckets.push_back((sec, 1));
+                while self.buckets.len() > RATE_WINDOW_S + 1 {
+                    self.buckets.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Average over the last full seconds before `now_ns`.
+    #[expect(clippy::cast_precision_loss, reason = "display-only rate")]
+    fn per_sec(&self, now_ns: i64) -> f64 {
+        let now = now_ns.div_euclid(1_000_000_000);
+        let lo = now - RATE_WINDOW_S as i64;
+        let n: u64 = self
+            .buckets
+            .iter()
+            .filter(|(s, _)| *s >= lo && *s < now)
+            .map(|(_, n)| u64::from(*n))
+            .sum();
+        n as f64 / RATE_WINDOW_S as f64
+    }
+}
+
+struct VenueState {
+    cfg: VenueConfig,
+    adapter: Box<dyn Adapter>,
+    book: OrderBook,
+    status: Status,
+    detail: Option<String>,
+    included: bool,
+    counters: Counters,
+    last_frame_ns: Option<i64>,
+    rate: RateMeter,
+    latency_us: VecDeque<u64>,
+}
+
+impl VenueState {
+    /// Drops the book; the adapter waits for a real snapshot on this same stream.
+    fn drop_book(&mut self, status: Status, detail: Option<String>) {
+        self.book.clear();
+        self.adapter.invalidate();
+        self.status = status;
+        self.detail = detail;
+    }
+}
+
+/// Books, ticket and health for every configured venue.
+pub struct Engine {
+    symbol: String,
+    source: Source,
+    ticket: Ticket,
+    venues: Vec<VenueState>,
+}
+
+/// What [`Engine::view`] should include beyond the headless figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewOptions {
+    /// Build the cumulative depth curves (the dashboard's chart); the headless writer does not need them.
+    pub depth: bool,
+}
+
+impl Engine {
+    /// An engine for the enabled venues of `config`, starting with `ticket`.
+    ///
+    /// # Errors
+    /// A venue whose adapter this build does not know.
+    pub fn new(config: &Config, ticket: Ticket, source: Source) -> Result<Self, String> {
+        let limits = Limits {
+            max_levels_per_side: config.max_levels_per_side,
+        };
+        let venues = config
+            .venues
+            .iter()
+            .map(|v| {
+                Ok(VenueState {
+                    cfg: v.clone(),
+                    adapter: build_adapter(v, limits)?,
+                    book: OrderBook::new(),
+                    status: Status::Connecting,
+                    detail: None,
+                    included: true,
+                    counters: Counters::default(),
+                    last_frame_ns: None,
+                    rate: RateMeter::default(),
+                    latency_us: VecDeque::new(),
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            symbol: config.symbol.clone(),
+            source,
+            ticket,
+            venues,
+        })
+    }
+
+    /// The venue names, in config order.
+    pub fn venue_names(&self) -> impl Iterator<Item = &str> {
+        self.venues.iter().map(|v| v.cfg.name.as_str())
+    }
+
+    /// Index of the venue called `name`.
+    #[must_use]
+    pub fn venue_index(&self, name: &str) -> Option<usize> {
+        self.venues.iter().position(|v| v.cfg.name == name)
+    }
+
+    /// The current ticket.
+    #[must_use]
+    pub fn ticket(&self) -> Ticket {
+        self.ticket
+    }
+
+    /// A venue's book (tests and benchmarks).
+    #[must_use]
+    pub fn book(&self, venue: usize) -> Option<&OrderBook> {
+        self.venues.get(venue).map(|v| &v.book)
+    }
+
+    /// A venue's status as stored (stale is derived in [`Engine::view`]).
+    #[must_use]
+    pub fn status(&self, venue: usize) -> Option<Status> {
+        self.venues.get(venue).map(|v| v.status)
+    }
+
+    /// Applies a ticket or merge-set command; returns false when nothing changed.
+    pub fn command(&mut self, cmd: &Command) -> bool {
+        if let Command::ToggleVenue(i) = cmd {
+            return match self.venues.get_mut(*i) {
+                Some(v) => {
+                    v.included = !v.included;
+                    tracing::info!(target: "walk", venue = %v.cfg.name, included = v.included, "merge set changed");
+                    true
+                }
+                None => false,
+            };
+        }
+        let changed = self.ticket.apply(cmd);
+        if changed {
+            tracing::info!(target: "walk", action = %self.ticket.action, quantity = %self.ticket.quantity, step = %self.ticket.step, "ticket changed");
+        }
+        changed
+    }
+
+    /// A new connection (live: the feed connected; replay: the capture shows a new subscription).
+    /// The old book is gone: nothing of it can be trusted on a new connection.
+    pub fn on_connection(&mut self, venue: usize, reason: ConnectReason) {
+        let Some(v) = self.venues.get_mut(venue) else {
+            return;
+        };
+        if reason == ConnectReason::Reconnect {
+            v.counters.reconnects += 1;
+        }
+        v.book.clear();
+        v.adapter.reset();
+        v.status = Status::Syncing;
+        v.detail = None;
+        tracing::info!(target: "connection", venue = %v.cfg.name, ?reason, "connected, subscribed");
+    }
+
+    /// A change in a venue's connection.
+    pub fn on_link(&mut self, venue: usize, status: &LinkStatus) {
+        let Some(v) = self.venues.get_mut(venue) else {
+            return;
+        };
+        match status {
+            LinkStatus::Connecting { attempt } => {
+                // Keep a Down venue's error text visible while it retries.
+                if v.status != Status::Down {
+                    v.status = Status::Connecting;
+                    v.detail = (*attempt > 1).then(|| format!("attempt {attempt}"));
+                }
+            }
+            LinkStatus::Connected { reason } => self.on_connection(venue, *reason),
+            LinkStatus::Down {
+                reason,
+                retry_in_ms,
+            } => {
+                // An empty reason follows a venue error whose text is already shown: keep it.
+                let text = if reason.is_empty() {
+                    v.detail
+                        .as_deref()
+                        .and_then(|d| d.split(" · retry").next())
+                        .unwrap_or("venue error")
+                        .to_owned()
+                } else {
+                    reason.clone()
+                };
+                let secs =
+                    Decimal::new(i64::try_from(*retry_in_ms).unwrap_or(i64::MAX), 3).round_dp(1);
+                v.drop_book(Status::Down, Some(format!("{text} · retry in {secs}s")));
+                tracing::warn!(target: "connection", venue = %v.cfg.name, %text, retry_in_ms, "down");
+            }
+            LinkStatus::Stale => {
+                v.drop_book(Status::Stale, Some("no data: reconnecting".to_owned()));
+                tracing::warn!(target: "connection", venue = %v.cfg.name, "stale: reconnecting");
+            }
+        }
+    }
+
+    /// One frame received from `venue` at stream time `ts_ns`. Returns what the feed should do, if
+    /// anything (a live feed resubscribes or reconnects; a replay just waits for the next snapshot).
+    pub fn on_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
+        let v = self.venues.get_mut(venue)?;
+        v.counters.messages += 1;
+        v.last_frame_ns = Some(ts_ns);
+        v.rate.record(ts_ns);
+        let name = &v.cfg.name;
+        match v.adapter.on_frame(frame, &mut v.book) {
+            Ok(FrameOutcome::Snapshot | FrameOutcome::Update) => {
+                if v.book.is_crossed() {
+                    v.counters.crossed_books += 1;
+                    v.counters.resyncs += 1;
+                    tracing::warn!(target: "processing", venue = %name, bid = ?v.book.best(Side::Bid), ask = ?v.book.best(Side::Ask), "crossed book: resync");
+                    v.drop_book(Status::Resyncing, Some("crossed book".to_owned()));
+                    return Some(Control::Resync);
+                }
+                if v.status != Status::Live {
+                    tracing::info!(target: "processing", venue = %name, bids = v.book.depth(Side::Bid), asks = v.book.depth(Side::Ask), "live");
+                }
+                v.status = Status::Live;
+                v.detail = None;
+                None
+            }
+            Ok(FrameOutcome::Heartbeat | FrameOutcome::Ack | FrameOutcome::Ignored) => {
+                if v.status == Status::Connecting {
+                    v.status = Status::Syncing;
+                }
+                None
+            }
+            Ok(FrameOutcome::AwaitingSnapshot) => None,
+            Ok(FrameOutcome::ServerError(text)) => {
+                tracing::error!(target: "connection", venue = %name, error = %text, "venue error");
+                v.drop_book(Status::Down, Some(format!("venue error: {text}")));
+                Some(Control::Reconnect)
+            }
+            Err(FrameError::Malformed(why)) => {
+                v.counters.bad_frames += 1;
+                tracing::warn!(target: "processing", venue = %name, %why, frame = truncate_for_log(frame), "bad frame");
+                None
+            }
+            Err(e) => {
+                match e {
+                    FrameError::Checksum { .. } => v.counters.checksum_failures += 1,
+                    FrameError::SequenceGap { .. } => v.counters.sequence_gaps += 1,
+                    _ => v.counters.bad_frames += 1,
+                }
+                v.counters.resyncs += 1;
+                tracing::warn!(target: "processing", venue = %name, error = %e, "integrity failure: resync");
+                v.drop_book(Status::Resyncing, Some(e.to_string()));
+                Some(Control::Resync)
+            }
+        }
+    }
+
+    /// Records a receive → View latency sample (live runs).
+    pub fn record_latency(&mut self, venue: usize, micros: u64) {
+        if let Some(v) = self.venues.get_mut(venue) {
+            if v.latency_us.len() == LATENCY_SAMPLES {
+                v.latency_us.pop_front();
+            }
+            v.latency_us.push_back(micros);
+        }
+    }
+
+    /// Latency p50/p99 per venue, for the processing log.
+    #[must_use]
+    pub fn latency_summary(&self) -> Vec<(String, Option<(u64, u64)>)> {
+        self.venues
+            .iter()
+            .map(|v| (v.cfg.name.clone(), percentiles(&v.latency_us)))
+            .collect()
+    }
+
+    fn effective_status(v: &VenueState, now_ns: i64) -> Status {
+        let silent_too_long = |limit_ms: u64| {
+            v.last_frame_ns.is_some_and(|t| {
+                now_ns.saturating_sub(t)
+                    > i64::try_from(limit_ms)
+                        .unwrap_or(i64::MAX)
+                        .saturating_mul(NS_PER_MS)
+            })
+        };
+        if v.status == Status::Live && silent_too_long(v.cfg.stale_after_ms) {
+            Status::Stale
+        } else {
+            v.status
+        }
+    }
+
+    /// Builds the View at stream time `now_ns`.
+    #[must_use]
+    pub fn view(&self, now_ns: i64, opts: ViewOptions) -> View {
+        let side = self.ticket.action.walked_side();
+        let q = self.ticket.quantity;
+        let mut merged_books = Vec::with_capacity(self.venues.len());
+        let mut venues = Vec::with_capacity(self.venues.len());
+        let mut msgs_per_sec = 0.0;
+        for v in &self.venues {
+            let status = Self::effective_status(v, now_ns);
+            let merged = status == Status::Live && v.included;
+            merged_books.push(merged.then_some(&v.book));
+            let rate = v.rate.per_sec(now_ns);
+            msgs_per_sec += rate;
+            let walk = walk(v.book.levels(side), q);
+            let depth = if opts.depth {
+                depth_curve(v.book.levels(side), q)
+            } else {
+                Vec::new()
+            };
+            let detail = match (status, &v.detail) {
+                (Status::Stale, None) => Some(format!(
+                    "no frame for {}s",
+                    v.last_frame_ns
+                        .map_or(0, |t| now_ns.saturating_sub(t) / 1_000_000_000)
+                )),
+                (_, d) => d.clone(),
+            };
+            venues.push(VenueView {
+                name: v.cfg.name.clone(),
+                quote: v.cfg.quote.clone(),
+                status,
+                detail,
+                included: v.included,
+                merged,
+                counters: v.counters,
+                last_frame_age_ms: v
+                    .last_frame_ns
+                    .map(|t| u64::try_from(now_ns.saturating_sub(t) / NS_PER_MS).unwrap_or(0)),
+                msgs_per_sec: rate,
+                best_bid: v.book.best(Side::Bid).map(|l| l.0),
+                best_ask: v.book.best(Side::Ask).map(|l| l.0),
+                book_levels: (v.book.depth(Side::Bid), v.book.depth(Side::Ask)),
+                walk,
+                depth,
+                taker_fee_bps: v.cfg.taker_fee_bps,
+                latency_us: percentiles(&v.latency_us),
+            });
+        }
+        let mwalk = walk_merged(&merged_books, side, q);
+        let merged_depth = if opts.depth {
+            let reach = walk_merged(&merged_books, side, q * DEPTH_REACH);
+            let mut cum = Decimal::ZERO;
+            thin(
+                reach
+                    .fills
+                    .iter()
+                    .map(|f| {
+                        cum += f.qty;
+                        DepthPoint {
+                            price: f.price,
+                            cum_qty: cum,
+                        }
+                    })
+                    .collect(),
+            )
+        } else {
+            Vec::new()
+        };
+        let vs_best_single = best_single(&venues, &mwalk, side);
+        let (incl, excl): (Vec<_>, Vec<_>) = venues.iter().partition(|v| v.merged);
+        View {
+            ts_ns: now_ns,
+            symbol: self.symbol.clone(),
+            action: self.ticket.action,
+            quantity: q,
+            step: self.ticket.step,
+            source: self.source,
+            merged: MergedView {
+                venues: incl.iter().map(|v| v.name.clone()).collect(),
+                excluded: excl.iter().map(|v| v.name.clone()).collect(),
+                walk: mwalk,
+                depth: merged_depth,
+                vs_best_single,
+            },
+            venues,
+            msgs_per_sec,
+        }
+    }
+}
+
+/// The depth picture reaches this multiple of the order size.
+const DEPTH_REACH: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
+const DEPTH_MAX_POINTS: usize = 120;
+
+/// Cumulative depth from the best level until twice the order size, at most a few hundred levels.
+fn depth_curve(
+    levels: impl Iterator<Item = (Decimal, Decimal)>,
+    quantity: Decimal,
+) -> Vec<DepthPoint> {
+    let target = quantity * DEPTH_REACH;
+    let mut cum = Decimal::ZERO;
+    let mut out = Vec::new();
+    for (price, qty) in levels.take(2_000) {
+        cum += qty;
+        out.push(DepthPoint {
+            price,
+            cum_qty: cum,
+        });
+        if cum >= target {
+            break;
+        }
+    }
+    thin(out)
+}
+
+/// Keeps at most `DEPTH_MAX_POINTS` points, always the first and the last.
+fn thin(points: Vec<DepthPoint>) -> Vec<DepthPoint> {
+    if points.len() <= DEPTH_MAX_POINTS {
+        return points;
+    }
+    let stride = points.len().div_ceil(DEPTH_MAX_POINTS);
+    let last = points.len() - 1;
+    points
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % stride == 0 || *i == last)
+        .map(|(_, p)| p)
+        .collect()
+}
+
+/// The best single merged venue that fills the whole order, and merged's advantage over it.
+fn best_single(
+    venues: &[VenueView],
+    merged: &crate::market::MergedWalk,
+    side: Side,
+) -> Option<(String, Decimal)> {
+    if merged.is_partial_or_empty() {
+        return None;
+    }
+    let best = venues
+        .iter()
+        .filter(|v| v.merged && !v.walk.is_partial() && !v.walk.filled.is_zero())
+        .reduce(|a, b| {
+            let b_better = match side {
+                Side::Bid => b.walk.notional > a.walk.notional,
+                Side::Ask => b.walk.notional < a.walk.notional,
+            };
+            if b_better { b } else { a }
+        })?;
+    let saving = match side {
+        Side::Bid => merged.notional - best.walk.notional,
+        Side::Ask => best.walk.notional - merged.notional,
+    };
+    Some((best.name.clone(), saving))
+}
+
+fn percentiles(samples: &VecDeque<u64>) -> Option<(u64, u64)> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut s: Vec<u64> = samples.iter().copied().collect();
+    s.sort_unstable();
+    let at = |p: usize| s[(s.len() - 1) * p / 100];
+    Some((at(50), at(99)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::market::d;
+
+    const CB: usize = 1;
+    const GE: usize = 2;
+    const T0: i64 = 1_786_309_600_000_000_000;
+    const MS: i64 = 1_000_000;
+
+    fn engine(action: Action, qty: &str) -> Engine {
+        let config = Config::default_config().expect("default config");
+        let ticket = Ticket {
+            action,
+            quantity: d(qty),
+            step: d("1"),
+        };
+        Engine::new(&config, ticket, Source::Replay).expect("engine")
+    }
+
+    fn cb_frame(seq: u64, kind: &str, levels: &[(&str, &str, &str)]) -> String {
+        let ups: Vec<String> = levels
+            .iter()
+            .map(|(s, p, q)| {
+                format!(r#"{{"side":"{s}","event_time":"2026-08-09T21:05:48.170326Z","price_level":"{p}","new_quantity":"{q}"}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"channel":"l2_data","timestamp":"2026-08-09T21:05:48.483587501Z","sequence_num":{seq},"events":[{{"type":"{kind}","product_id":"BTC-USD","updates":[{}]}}]}}"#,
+            ups.join(",")
+        )
+    }
+
+    fn gem_snapshot(levels: &[(&str, &str, &str)]) -> String {
+        let ch: Vec<String> = levels
+            .iter()
+            .map(|(s, p, q)| format!(r#"["{s}","{p}","{q}"]"#))
+            .collect();
+        format!(
+            r#"{{"auction_events":[],"changes":[{}],"symbol":"BTCUSD","trades":[],"type":"l2_updates"}}"#,
+            ch.join(",")
+        )
+    }
+
+    /// Coinbase and Gemini live with small books; Kraken never connected.
+    fn two_live(action: Action, qty: &str) -> Engine {
+        let mut e = engine(action, qty);
+        e.on_connection(CB, ConnectReason::First);
+        e.on_connection(GE, ConnectReason::First);
+        let cb = cb_frame(
+            0,
+            "snapshot",
+            &[
+                ("bid", "100.00", "1"),
+                ("bid", "99.50", "2"),
+                ("offer", "101", "1"),
+                ("offer", "102", "3"),
+            ],
+        );
+        assert_eq!(e.on_frame(CB, T0, &cb), None);
+        let ge = gem_snapshot(&[
+            ("buy", "100.25", "0.5"),
+            ("buy", "99.5", "1"),
+            ("sell", "100.75", "2"),
+        ]);
+        assert_eq!(e.on_frame(GE, T0, &ge), None);
+        e
+    }
+
+    fn status(view: &View, venue: usize) -> Status {
+        view.venues[venue].status
+    }
+
+    #[test]
+    fn snapshots_make_venues_live_and_merged_walks_them_together() {
+        let e = two_live(Action::Sell, "2");
+        let v = e.view(T0, ViewOptions { depth: true });
+        assert_eq!(
+            (status(&v, CB), status(&v, GE), status(&v, 0)),
+            (Status::Live, Status::Live, Status::Connecting)
+        );
+        assert_eq!(v.merged.venues, ["coinbase", "gemini"]);
+        assert_eq!(v.merged.excluded, ["kraken"]);
+        let fills: Vec<_> = v
+            .merged
+            .walk
+            .fills
+            .iter()
+            .map(|f| (f.price, f.qty, f.venue))
+            .collect();
+        // gemini 100.25 first, then coinbase 100.00, then 99.50: coinbase (config order) before gemini.
+        assert_eq!(
+            fills,
+            vec![
+                (d("100.25"), d("0.5"), GE),
+                (d("100.00"), d("1"), CB),
+                (d("99.50"), d("0.5"), CB)
+            ]
+        );
+        assert_eq!(v.merged.walk.notional, d("50.125") + d("100") + d("49.75"));
+        // Coinbase alone: 100 + 99.5 = 199.5; merged: 199.875 → 0.375 better.
+        assert_eq!(
+            v.merged.vs_best_single,
+            Some(("coinbase".to_owned(), d("0.375")))
+        );
+        assert_eq!(v.venues[GE].walk.unfilled, d("0.5"));
+        assert_eq!(v.venues[CB].depth.last().map(|p| p.cum_qty), Some(d("3")));
+    }
+
+    #[test]
+    fn sequence_gap_resyncs_and_leaves_the_merged_walk_until_a_snapshot() {
+        let mut e = two_live(Action::Buy, "1");
+        let gap = cb_frame(2, "update", &[("offer", "101", "5")]);
+        assert_eq!(e.on_frame(CB, T0 + MS, &gap), Some(Control::Resync));
+        let v = e.view(T0 + MS, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Resyncing);
+        assert_eq!(
+            (
+                v.venues[CB].counters.sequence_gaps,
+                v.venues[CB].counters.resyncs
+            ),
+            (1, 1)
+        );
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert_eq!(v.venues[CB].book_levels, (0, 0));
+        // Updates on the same stream wait for a snapshot; the snapshot brings the venue back.
+        assert_eq!(
+            e.on_frame(
+                CB,
+                T0 + 2 * MS,
+                &cb_frame(3, "update", &[("offer", "101", "5")])
+            ),
+            None
+        );
+        assert_eq!(e.status(CB), Some(Status::Resyncing));
+        assert_eq!(
+            e.on_frame(
+                CB,
+                T0 + 3 * MS,
+                &cb_frame(4, "snapshot", &[("bid", "100", "1"), ("offer", "101", "2")])
+            ),
+            None
+        );
+        assert_eq!(e.status(CB), Some(Status::Live));
+    }
+
+    #[test]
+    fn malformed_frames_are_counted_and_leave_the_book_alone() {
+        let mut e = two_live(Action::Sell, "1");
+        let before = e.book(GE).cloned();
+        for bad in [
+            "not json",
+            "{\"type\":\"l2_updates\"}",
+            "[1,2]",
+            "{\"changes\":[[\"buy\",\"NaN\",\"1\"]],\"symbol\":\"BTCUSD\",\"type\":\"l2_updates\"}",
+        ] {
+            assert_eq!(e.on_frame(GE, T0, bad), None);
+        }
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(v.venues[GE].counters.bad_frames, 4);
+        assert_eq!(status(&v, GE), Status::Live);
+        assert_eq!(e.book(GE).cloned(), before);
+    }
+
+    #[test]
+    fn a_crossed_book_is_dropped_and_resynced() {
+        let mut e = two_live(Action::Sell, "1");
+        let crossing = r#"{"changes":[["buy","101","1"]],"symbol":"BTCUSD","type":"l2_updates"}"#;
+        assert_eq!(e.on_frame(GE, T0, crossing), Some(Control::Resync));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, GE), Status::Resyncing);
+        assert_eq!(v.venues[GE].counters.crossed_books, 1);
+        assert_eq!(v.merged.excluded, ["kraken", "gemini"]);
+    }
+
+    #[test]
+    fn a_venue_error_takes_it_down_with_the_text_and_asks_for_a_reconnect() {
+        let mut e = two_live(Action::Sell, "1");
+        let err = r#"{"type":"error","message":"Failed to subscribe"}"#;
+        assert_eq!(e.on_frame(CB, T0, err), Some(Control::Reconnect));
+        e.on_link(
+            CB,
+            &LinkStatus::Down {
+                reason: String::new(),
+                retry_in_ms: 1500,
+            },
+        );
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Down);
+        assert_eq!(
+            v.venues[CB].detail.as_deref(),
+            Some("venue error: Failed to subscribe · retry in 1.5s")
+        );
+        // Retrying keeps the error visible.
+        e.on_link(CB, &LinkStatus::Connecting { attempt: 2 });
+        assert_eq!(e.status(CB), Some(Status::Down));
+    }
+
+    #[test]
+    fn silence_beyond_the_limit_reads_stale_and_leaves_the_merged_walk() {
+        let e = two_live(Action::Sell, "1");
+        // Gemini's limit is 15 s, Coinbase's 5 s.
+        let v = e.view(T0 + 6_000 * MS, ViewOptions { depth: false });
+        assert_eq!(
+            (status(&v, CB), status(&v, GE)),
+            (Status::Stale, Status::Live)
+        );
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert_eq!(v.venues[CB].detail.as_deref(), Some("no frame for 6s"));
+    }
+
+    #[test]
+    fn reconnects_count_and_clear_the_book() {
+        let mut e = two_live(Action::Sell, "1");
+        e.on_link(
+            GE,
+            &LinkStatus::Down {
+                reason: "connection lost".into(),
+                retry_in_ms: 500,
+            },
+        );
+        assert_eq!(e.book(GE).map(|b| b.depth(Side::Bid)), Some(0));
+        e.on_link(
+            GE,
+            &LinkStatus::Connected {
+                reason: ConnectReason::Reconnect,
+            },
+        );
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(
+            (status(&v, GE), v.venues[GE].counters.reconnects),
+            (Status::Syncing, 1)
+        );
+        e.on_link(
+            GE,
+            &LinkStatus::Connected {
+                reason: ConnectReason::Resync,
+            },
+        );
+        assert_eq!(
+            e.view(T0, ViewOptions { depth: false }).venues[GE]
+                .counters
+                .reconnects,
+            1
+        );
+    }
+
+    #[test]
+    fn user_exclusion_and_ticket_commands() {
+        let mut e = two_live(Action::Sell, "1");
+        assert!(e.command(&Command::ToggleVenue(CB)));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(v.merged.venues, ["gemini"]);
+        assert!(!v.venues[CB].included && !v.venues[CB].merged);
+        assert!(!e.command(&Command::ToggleVenue(9)));
+        assert!(e.command(&Command::FlipAction));
+        assert_eq!(e.ticket().action, Action::Buy);
+        // Size never reaches zero: 1 - 1 is refused.
+        assert!(!e.command(&Command::SizeDown));
+        assert!(e.command(&Command::StepDown));
+        assert!(e.command(&Command::SizeDown));
+        assert_eq!(e.ticket().quantity, d("0.9"));
+        assert!(!e.command(&Command::SetSize(d("0"))));
+        assert!(!e.command(&Command::SetSize(d("-2"))));
+        assert!(e.command(&Command::SetSize(d("2.5"))));
+        assert!(e.command(&Command::StepUp) && e.command(&Command::StepUp));
+        assert_eq!(e.ticket().step, d("10"));
+        for _ in 0..20 {
+            e.command(&Command::StepDown);
+        }
+        assert_eq!(e.ticket().step, d("0.00000001"));
+    }
+}
