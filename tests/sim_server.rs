@@ -543,3 +543,22 @@ async fn start_demo_rewrites_urls_and_serves_every_venue() {
     let (one, hs) = start_demo(&other, opts()).await.expect("demo");
     assert_eq!((one.venues.len(), hs.len()), (1, 1));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_client_close_is_answered_and_counted() {
+    let h = serve("kraken", &opts()).await;
+    let mut ws = connect(&h).await;
+    text(&mut ws).await; // status
+    assert_eq!(h.connections(), 1);
+    ws.close(None).await.expect("close");
+    // The server answers the close handshake: the stream ends cleanly.
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(_))) | None => break,
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("close not answered: {e}"),
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert_eq!(h.connections(), 0);
+}

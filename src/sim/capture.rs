@@ -135,6 +135,19 @@ impl FrameGen {
         &self.name
     }
 
+    /// The market's full book as of the frames generated so far (every frame of the steps taken is
+    /// queued or already returned: compare with a client's book when [`FrameGen::pending`] is 0).
+    #[must_use]
+    pub fn book(&self) -> &crate::market::OrderBook {
+        self.market.book()
+    }
+
+    /// Frames generated but not yet returned.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+
     fn push(&mut self, t: u64, dir: Dir, frame: String) {
         let ts = t.max(self.last_ts + 1_000);
         self.last_ts = ts;

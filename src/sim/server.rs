@@ -305,6 +305,8 @@ enum End {
     Close,
     /// Just drop the socket (fault injection, client gone, lag).
     Drop,
+    /// The client closed: flush the close reply tungstenite queued.
+    Answered,
 }
 
 async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
@@ -402,7 +404,8 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
                         BookRequest::None => {}
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break End::Drop,
+                Some(Ok(Message::Close(_))) => break End::Answered,
+                Some(Err(_)) | None => break End::Drop,
                 Some(Ok(_)) => {} // binary, ping (answered by tungstenite), pong
             },
             step = recv_step(&mut steps) => match step {
@@ -430,8 +433,14 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
             }
         }
     };
-    if let End::Close = end {
-        let _ = tx.send(Message::Close(None)).await;
+    match end {
+        End::Close => {
+            let _ = tx.send(Message::Close(None)).await;
+        }
+        End::Answered => {
+            let _ = tx.flush().await;
+        }
+        End::Drop => {}
     }
 }
 
