@@ -356,9 +356,10 @@ pub async fn shutdown_signal() {
 }
 
 /// Starts the simulated exchanges for `--demo` and points the venues at them.
-async fn demo_config(config: &Config) -> Result<(Config, Vec<()>), String> {
-    let _ = config;
-    Err("TEMP".into())
+async fn demo_config(config: &Config) -> Result<(Config, Vec<crate::sim::SimHandle>), String> {
+    crate::sim::start_demo(config, crate::sim::SimOptions::default())
+        .await
+        .map_err(|e| format!("cannot start the simulated exchanges: {e}"))
 }
 
 async fn run_async(setup: Setup) -> Result<(), String> {

@@ -95,7 +95,6 @@ fn gemini_adapter_rebuilds_the_simulated_book() {
 }
 
 #[test]
-#[ignore = "the Kraken v2 adapter has not been merged into main yet (src/feed/kraken.rs is a placeholder)"]
 fn kraken_adapter_follows_the_simulated_window_at_every_depth() {
     for (depth, seed) in [(10, 3), (100, 4), (1000, 5)] {
         generated_frames_rebuild_the_book(&venue("kraken", Some(depth)), 10_000, seed);
@@ -153,7 +152,6 @@ async fn gemini_adapter_over_loopback() {
 }
 
 #[tokio::test(start_paused = true)]
-#[ignore = "the Kraken v2 adapter has not been merged into main yet (src/feed/kraken.rs is a placeholder)"]
 async fn kraken_adapter_over_loopback() {
     loopback("kraken").await;
 }
