@@ -221,6 +221,22 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// Stops the sources, lets the actor apply what is queued, and returns its engine.
+    ///
+    /// # Errors
+    /// The actor task panicked.
+    pub async fn finish(self) -> Result<Engine, String> {
+        for s in &self.sources {
+            s.abort();
+        }
+        for s in self.sources {
+            let _ = s.await;
+        }
+        self.actor
+            .await
+            .map_err(|e| format!("state actor failed: {e}"))
+    }
+
     /// Stops the sources and waits for the actor's last View.
     pub async fn shutdown(self) -> Option<Arc<View>> {
         for s in &self.sources {

@@ -253,6 +253,12 @@ impl Engine {
         self.venues.get(venue).map(|v| &v.book)
     }
 
+    /// The latest frame time over all venues (the stream clock's "now" at the end of a run).
+    #[must_use]
+    pub fn last_frame_ns(&self) -> Option<i64> {
+        self.venues.iter().filter_map(|v| v.last_frame_ns).max()
+    }
+
     /// A venue's status as stored (stale is derived in [`Engine::view`]).
     #[must_use]
     pub fn status(&self, venue: usize) -> Option<Status> {
