@@ -9,9 +9,12 @@
 //! - [`sim`]: simulated exchanges on loopback WebSockets, for `--demo` and the tests.
 //! - [`ui`]: the full-screen dashboard.
 
+pub mod app;
 pub mod config;
 pub mod feed;
+pub mod keymap;
 pub mod market;
 pub mod sim;
 pub mod state;
+pub mod terminal;
 pub mod ui;
