@@ -7,17 +7,23 @@
 //!   record/replay.
 //! - [`state`]: the engine (books + ticket + health → View) and its actor.
 //! - [`sim`]: simulated exchanges on loopback WebSockets, for `--demo` and the tests.
-//! - [`ui`]: the full-screen dashboard.
+//! - [`ui`]: the full-screen dashboard (pure render of the View); [`app`]: its loop; [`keymap`]: the one
+//!   key table; [`terminal`]: the restore guard and the panic policy; [`dashboard`]: the wiring.
+//! - [`headless`]: the NDJSON writer; [`replay`]: capture replay; [`run`]: what `main` does;
+//!   [`cli`], [`logging`].
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod feed;
 pub mod headless;
+pub mod keymap;
 pub mod logging;
 pub mod market;
 pub mod replay;
 pub mod run;
 pub mod sim;
 pub mod state;
+pub mod terminal;
 pub mod ui;

@@ -1,0 +1,327 @@
+//! The UI loop: key presses, new Views and a frame clock in one `select!`, drawing only when
+//! something changed.
+//!
+//! ```text
+//! input (keys first) ─┐
+//! quit signal ────────┤  biased select!  ──► keymap ──► Command ──try_send──► state actor
+//! views.changed() ────┤                  ──► UiState (help, prompt, pause, fills, demo offer)
+//! offer-demo timer ───┤
+//! frame interval ─────┘  (Skip missed ticks) ──► draw if dirty: ui::render(frame, view, ui)
+//! ```
+//! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
+//! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the backend
+//! and the quit future are passed in, so tests drive the real loop with scripted keys, a
+//! `TestBackend` and paused tokio time.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent};
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use ratatui::layout::{Rect, Size};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{MissedTickBehavior, interval, sleep};
+
+use crate::keymap::{Action, Key, Keymap};
+use crate::market::Action as Trade;
+use crate::state::Command;
+use crate::state::view::{Source, View};
+use crate::ui::{self, SizePrompt, UiState};
+
+/// How long the live screen waits for a venue to become live before offering the offline demo.
+pub const OFFER_DEMO_AFTER: Duration = Duration::from_secs(5);
+
+/// Highest frame rate accepted (the config's `fps` is clamped to `1..=MAX_FPS`).
+pub const MAX_FPS: u32 = 120;
+
+/// How the UI loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiExit {
+    /// The user quit (key, end of input, or a quit signal).
+    Quit,
+    /// The user accepted the offer to switch to the offline demo.
+    SwitchToDemo,
+}
+
+/// Why the UI loop failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError<E: std::error::Error + 'static> {
+    /// Drawing failed.
+    #[error("terminal: {0}")]
+    Terminal(#[source] E),
+    /// Reading terminal events failed.
+    #[error("terminal input: {0}")]
+    Input(#[source] io::Error),
+    /// The state actor is gone (its `watch` sender was dropped).
+    #[error("the state actor stopped")]
+    StateClosed,
+}
+
+/// Settings of the UI loop.
+#[derive(Debug, Clone)]
+pub struct UiOptions {
+    /// The key table.
+    pub keymap: Keymap,
+    /// Frames per second at most (clamped to `1..=MAX_FPS`).
+    pub fps: u32,
+    /// When to offer the demo if nothing is live (live source only).
+    pub offer_demo_after: Duration,
+}
+
+impl UiOptions {
+    /// Options with the default demo-offer delay ([`OFFER_DEMO_AFTER`]).
+    #[must_use]
+    pub fn new(keymap: Keymap, fps: u32) -> UiOptions {
+        UiOptions {
+            keymap,
+            fps,
+            offer_demo_after: OFFER_DEMO_AFTER,
+        }
+    }
+}
+
+/// Time between frames for `fps` frames per second (clamped to `1..=MAX_FPS`).
+#[must_use]
+pub fn frame_period(fps: u32) -> Duration {
+    Duration::from_secs(1) / fps.clamp(1, MAX_FPS)
+}
+
+/// The UI's own state between events: what is shown, what arrived last, and the UI-only state.
+struct App {
+    ui: UiState,
+    /// The newest View from the actor.
+    latest: Arc<View>,
+    /// The View on screen (frozen while paused).
+    shown: Arc<View>,
+    /// Screen size, for the fills page step.
+    area: Rect,
+    /// Something on screen changed since the last draw.
+    dirty: bool,
+}
+
+impl App {
+    fn new(keymap: Keymap, view: Arc<View>, size: Size) -> App {
+        App {
+            ui: UiState::new(keymap),
+            latest: Arc::clone(&view),
+            shown: view,
+            area: Rect::new(0, 0, size.width, size.height),
+            dirty: true,
+        }
+    }
+
+    fn on_view(&mut self, view: Arc<View>) {
+        self.latest = view;
+        if !self.ui.paused {
+            self.shown = Arc::clone(&self.latest);
+            self.dirty = true;
+        }
+        if self.ui.offer_demo && self.latest.any_live() {
+            self.ui.offer_demo = false;
+            self.dirty = true;
+        }
+    }
+
+    fn on_offer_deadline(&mut self) {
+        if self.latest.source == Source::Live && !self.latest.any_live() {
+            self.ui.offer_demo = true;
+            self.dirty = true;
+        }
+    }
+
+    /// Handles one terminal event; `Some` ends the loop.
+    fn on_event(&mut self, ev: &Event, commands: &mpsc::Sender<Command>) -> Option<UiExit> {
+        match ev {
+            Event::Key(key) if key.is_press() => self.on_key(key, commands),
+            Event::Resize(w, h) => {
+                self.area = Rect::new(0, 0, *w, *h);
+                self.dirty = true;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn on_key(&mut self, key: &KeyEvent, commands: &mpsc::Sender<Command>) -> Option<UiExit> {
+        self.dirty = true;
+        let action = self.ui.keymap.action_for(key);
+        if let Some(prompt) = self.ui.prompt.take() {
+            return self.on_prompt_key(key, action, prompt, commands);
+        }
+        let action = action?;
+        if self.ui.help_open {
+            match action {
+                Action::Help | Action::Back => self.ui.help_open = false,
+                Action::Quit => return Some(UiExit::Quit),
+                _ => {}
+            }
+            return None;
+        }
+        let send = |cmd: Command| send(commands, cmd);
+        match action {
+            Action::Buy => send(Command::SetAction(Trade::Buy)),
+            Action::Sell => send(Command::SetAction(Trade::Sell)),
+            Action::Flip => send(Command::FlipAction),
+            Action::SizeUp => send(Command::SizeUp),
+            Action::SizeDown => send(Command::SizeDown),
+            Action::StepUp => send(Command::StepUp),
+            Action::StepDown => send(Command::StepDown),
+            Action::ToggleVenue(i) => {
+                if usize::from(i) < self.latest.venues.len() {
+                    send(Command::ToggleVenue(usize::from(i)));
+                }
+            }
+            Action::EditSize => self.ui.prompt = Some(SizePrompt::default()),
+            Action::Pause => {
+                self.ui.paused = !self.ui.paused;
+                if !self.ui.paused {
+                    self.shown = Arc::clone(&self.latest);
+                }
+            }
+            Action::ScrollUp | Action::ScrollDown => self.scroll(action == Action::ScrollDown),
+            Action::CycleFills => {
+                self.ui.fills_table = self.ui.fills_table.next(self.shown.venues.len());
+                self.ui.fills_scroll = 0;
+            }
+            Action::Help => self.ui.help_open = true,
+            Action::Demo => {
+                if self.ui.offer_demo {
+                    return Some(UiExit::SwitchToDemo);
+                }
+            }
+            Action::Quit | Action::Back => return Some(UiExit::Quit),
+        }
+        None
+    }
+
+    /// Keys while the size prompt is open: text goes into the prompt; Enter validates, Esc (or the
+    /// `back` key) cancels; a non-text key bound to `quit` (Ctrl-C) still quits.
+    fn on_prompt_key(
+        &mut self,
+        key: &KeyEvent,
+        action: Option<Action>,
+        mut prompt: SizePrompt,
+        commands: &mpsc::Sender<Command>,
+    ) -> Option<UiExit> {
+        let k = Key::from_event(key);
+        match key.code {
+            KeyCode::Enter => {
+                if let Some(size) = prompt.submit() {
+                    send(commands, Command::SetSize(size));
+                    self.ui.prompt = None;
+                    return None;
+                }
+            }
+            KeyCode::Esc => {
+                self.ui.prompt = None;
+                return None;
+            }
+            KeyCode::Backspace => prompt.backspace(),
+            KeyCode::Char(c) if k.is_text() => prompt.push(c),
+            _ => match action {
+                Some(Action::Quit) => return Some(UiExit::Quit),
+                Some(Action::Back) => {
+                    self.ui.prompt = None;
+                    return None;
+                }
+                _ => {}
+            },
+        }
+        self.ui.prompt = Some(prompt);
+        None
+    }
+
+    fn scroll(&mut self, down: bool) {
+        let page = ui::fills_page_rows(self.area, &self.shown);
+        let len = match self.ui.fills_table {
+            ui::FillsTable::Merged => self.shown.merged.walk.fills.len(),
+            ui::FillsTable::Venue(i) => self.shown.venues.get(i).map_or(0, |v| v.walk.fills.len()),
+        };
+        let max = len.saturating_sub(page);
+        let cur = self.ui.fills_scroll.min(max);
+        self.ui.fills_scroll = if down {
+            (cur + page).min(max)
+        } else {
+            cur.saturating_sub(page)
+        };
+    }
+}
+
+/// Sends a ticket change without waiting; a full queue drops it (the user can press again).
+fn send(commands: &mpsc::Sender<Command>, cmd: Command) {
+    if let Err(e) = commands.try_send(cmd) {
+        tracing::warn!("ticket change not sent to the state actor: {e}");
+    }
+}
+
+/// Runs the dashboard until the user quits, `quit` completes, or the input ends.
+///
+/// `input` is the terminal's event stream (`crossterm::event::EventStream` in the binary, scripted
+/// events in tests); only key presses and resizes matter. `views` is the state actor's `watch`
+/// (its current value is shown at once); ticket changes go to `commands` with `try_send`.
+///
+/// # Errors
+/// Drawing or reading the terminal failed, or the state actor stopped.
+pub async fn run_ui<B, S, Q>(
+    terminal: &mut Terminal<B>,
+    mut input: S,
+    mut views: watch::Receiver<Arc<View>>,
+    commands: mpsc::Sender<Command>,
+    options: UiOptions,
+    quit: Q,
+) -> Result<UiExit, UiError<B::Error>>
+where
+    B: Backend,
+    B::Error: 'static,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+    Q: Future<Output = ()>,
+{
+    let first = Arc::clone(&views.borrow_and_update());
+    let size = terminal.size().map_err(UiError::Terminal)?;
+    let mut app = App::new(options.keymap, first, size);
+    let mut frames = interval(frame_period(options.fps));
+    frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let offer = sleep(options.offer_demo_after);
+    tokio::pin!(offer, quit);
+    let mut offer_pending = true;
+    loop {
+        tokio::select! {
+            // Keys first: the UI must stay responsive whatever the data rate.
+            biased;
+            ev = input.next() => match ev {
+                None => return Ok(UiExit::Quit),
+                Some(Err(e)) => return Err(UiError::Input(e)),
+                Some(Ok(ev)) => {
+                    if let Some(exit) = app.on_event(&ev, &commands) {
+                        return Ok(exit);
+                    }
+                }
+            },
+            () = &mut quit => return Ok(UiExit::Quit),
+            changed = views.changed() => match changed {
+                Ok(()) => {
+                    let view = Arc::clone(&views.borrow_and_update());
+                    app.on_view(view);
+                }
+                Err(_) => return Err(UiError::StateClosed),
+            },
+            () = &mut offer, if offer_pending => {
+                offer_pending = false;
+                app.on_offer_deadline();
+            }
+            _ = frames.tick() => {
+                if app.dirty {
+                    let completed = terminal
+                        .draw(|frame| ui::render(frame, &app.shown, &app.ui))
+                        .map_err(UiError::Terminal)?;
+                    app.area = completed.area;
+                    app.dirty = false;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Terminal ownership: an RAII guard for raw mode + alternate screen + hidden cursor, the panic policy,
+//! and the quit signals.
+//!
+//! # Panic policy
+//! [`install_panic_hook`] (call it once in `main`, after color-eyre's hook and BEFORE
+//! [`TerminalGuard::enter`]) makes **any** panic — in the UI, in the state actor or in a feed task —
+//! restore the terminal, log the panic, run the previous hook (which prints the message on the now
+//! normal screen) and exit the process with code 101 (Rust's own panic exit code). Tokio catches
+//! panics inside spawned tasks, so without this a dead feed or actor would leave a dashboard that
+//! keeps drawing stale numbers as if they were live; exiting is the honest outcome. The hook only
+//! writes terminal escape codes when a [`TerminalGuard`] is active, so it never corrupts the
+//! NDJSON stdout of `--headless`. Caveat: `process::exit` does not drop a non-blocking log writer's
+//! guard, so the last buffered log lines may be lost; the panic message itself always reaches
+//! stderr. (`panic = "abort"` in the release profile would be compatible: the hook runs before the
+//! abort.)
+
+use std::future::Future;
+use std::io::{self, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::cursor::{Hide, Show};
+use crossterm::execute;
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+/// True while the terminal is in raw mode / the alternate screen because of a [`TerminalGuard`].
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// The process exit code after a panic.
+pub const PANIC_EXIT_CODE: i32 = 101;
+
+/// The dashboard's terminal. Entering switches to raw mode, the alternate screen and a hidden
+/// cursor; dropping the guard (normal return, `?`, unwinding) switches back.
+pub struct TerminalGuard {
+    terminal: Terminal<CrosstermBackend<Stdout>>,
+}
+
+impl TerminalGuard {
+    /// Takes over the terminal.
+    ///
+    /// # Errors
+    /// Any terminal I/O error; the terminal is restored before returning it.
+    pub fn enter() -> io::Result<TerminalGuard> {
+        enable_raw_mode()?;
+        ACTIVE.store(true, Ordering::SeqCst);
+        let setup = || -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
+            execute!(io::stdout(), EnterAlternateScreen, Hide)?;
+            Terminal::new(CrosstermBackend::new(io::stdout()))
+        };
+        match setup() {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                let _ = restore();
+                Err(e)
+            }
+        }
+    }
+
+    /// The ratatui terminal to draw on.
+    pub fn terminal_mut(&mut self) -> &mut Terminal<CrosstermBackend<Stdout>> {
+        &mut self.terminal
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if let Err(e) = restore() {
+            // Nothing better to do while dropping: say it where the user can see it.
+            eprintln!("cra-tui: could not restore the terminal: {e}");
+        }
+    }
+}
+
+/// Leaves the alternate screen, shows the cursor and disables raw mode — only if a
+/// [`TerminalGuard`] set them up and they were not restored yet (so it is safe to call twice, and
+/// a no-op in headless mode).
+///
+/// # Errors
+/// The first terminal I/O error (the other steps are still attempted).
+pub fn restore() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let screen = execute!(io::stdout(), LeaveAlternateScreen, Show);
+    let raw = disable_raw_mode();
+    screen.and(raw)
+}
+
+/// Installs the panic policy described in the module doc: restore the terminal, log, run the
+/// previous hook, exit with [`PANIC_EXIT_CODE`]. Call once, before [`TerminalGuard::enter`].
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = restore();
+        tracing::error!(target: "panic", "{info}");
+        previous(info);
+        std::process::exit(PANIC_EXIT_CODE);
+    }));
+}
+
+/// A future that completes on SIGTERM, SIGHUP or SIGINT (Ctrl-C is a key in raw mode; SIGINT
+/// still arrives from `kill -INT`). The handlers are registered when this is called — so a signal
+/// sent right after is not missed — which must be inside a tokio runtime. A signal that cannot be
+/// registered is logged and simply never fires.
+pub fn quit_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        let register = |kind: SignalKind, name: &str| -> Option<Signal> {
+            signal(kind)
+                .inspect_err(|e| tracing::warn!("cannot listen for {name}: {e}"))
+                .ok()
+        };
+        let mut term = register(SignalKind::terminate(), "SIGTERM");
+        let mut hup = register(SignalKind::hangup(), "SIGHUP");
+        let mut int = register(SignalKind::interrupt(), "SIGINT");
+        async move {
+            async fn recv(s: Option<&mut Signal>) {
+                match s {
+                    Some(s) => {
+                        // `None` means the runtime is going away: treat it as a quit request.
+                        let _ = s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(term.as_mut()) => tracing::info!("SIGTERM: quitting"),
+                () = recv(hup.as_mut()) => tracing::info!("SIGHUP: quitting"),
+                () = recv(int.as_mut()) => tracing::info!("SIGINT: quitting"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,464 @@
+//! The real UI loop (`app::run_ui`) driven by a scripted key stream, a `watch` of Views and a
+//! `TestBackend`, under paused tokio time: keys → Commands on the actor's channel, the prompt, help,
+//! pause, the demo offer, quitting.
+
+mod ui_common;
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cra_tui::app::{UiExit, UiOptions, run_ui};
+use cra_tui::keymap::Keymap;
+use cra_tui::market::Action;
+use cra_tui::state::Command;
+use cra_tui::state::view::{Source, View};
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use ui_common::*;
+
+/// A `TestBackend` the test can read while the loop owns the `Terminal`; counts frames (flushes).
+#[derive(Clone)]
+struct Shared(Arc<Mutex<TestBackend>>, Arc<AtomicUsize>);
+
+impl Shared {
+    fn frames(&self) -> usize {
+        self.1.load(Ordering::SeqCst)
+    }
+
+    fn screen(&self) -> String {
+        let b = self.0.lock().unwrap();
+        let buf = b.buffer();
+        (0..buf.area.height)
+            .map(|y| {
+                (0..buf.area.width)
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Backend for Shared {
+    type Error = io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.0
+            .lock()
+            .unwrap()
+            .draw(content)
+            .map_err(io::Error::other)
+    }
+    fn hide_cursor(&mut self) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .hide_cursor()
+            .map_err(io::Error::other)
+    }
+    fn show_cursor(&mut self) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .show_cursor()
+            .map_err(io::Error::other)
+    }
+    fn get_cursor_position(&mut self) -> io::Result<Position> {
+        self.0
+            .lock()
+            .unwrap()
+            .get_cursor_position()
+            .map_err(io::Error::other)
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .set_cursor_position(position)
+            .map_err(io::Error::other)
+    }
+    fn clear(&mut self) -> io::Result<()> {
+        self.0.lock().unwrap().clear().map_err(io::Error::other)
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
+        self.0
+            .lock()
+            .unwrap()
+            .clear_region(clear_type)
+            .map_err(io::Error::other)
+    }
+    fn size(&self) -> io::Result<Size> {
+        self.0.lock().unwrap().size().map_err(io::Error::other)
+    }
+    fn window_size(&mut self) -> io::Result<WindowSize> {
+        self.0
+            .lock()
+            .unwrap()
+            .window_size()
+            .map_err(io::Error::other)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.lock().unwrap().flush().map_err(io::Error::other)
+    }
+}
+
+/// The loop under test and its ends.
+struct Harness {
+    keys: mpsc::UnboundedSender<io::Result<Event>>,
+    views: watch::Sender<Arc<View>>,
+    commands: mpsc::Receiver<Command>,
+    screen: Shared,
+    quit: Option<tokio::sync::oneshot::Sender<()>>,
+    task: JoinHandle<Result<UiExit, String>>,
+}
+
+fn start(view: View, w: u16, h: u16) -> Harness {
+    let (keys, mut key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
+    let input = futures_util::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
+    let (views, view_rx) = watch::channel(Arc::new(view));
+    let (cmd_tx, commands) = mpsc::channel(64);
+    let screen = Shared(
+        Arc::new(Mutex::new(TestBackend::new(w, h))),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let (quit_tx, quit_rx) = tokio::sync::oneshot::channel::<()>();
+    let backend = screen.clone();
+    let task = tokio::spawn(async move {
+        let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
+        let quit = async move {
+            let _ = quit_rx.await;
+        };
+        run_ui(
+            &mut terminal,
+            input,
+            view_rx,
+            cmd_tx,
+            UiOptions::new(Keymap::default(), 20),
+            quit,
+        )
+        .await
+        .map_err(|e| e.to_string())
+    });
+    Harness {
+        keys,
+        views,
+        commands,
+        screen,
+        quit: Some(quit_tx),
+        task,
+    }
+}
+
+impl Harness {
+    fn key(&self, code: KeyCode) {
+        self.key_mod(code, KeyModifiers::NONE);
+    }
+
+    fn key_mod(&self, code: KeyCode, mods: KeyModifiers) {
+        self.keys
+            .send(Ok(Event::Key(KeyEvent::new(code, mods))))
+            .unwrap();
+    }
+
+    fn typed(&self, text: &str) {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+    }
+
+    /// Lets the loop run (paused time: advances instantly) long enough to handle everything queued
+    /// and draw a frame.
+    async fn settle(&self) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    fn sent(&mut self) -> Vec<Command> {
+        let mut out = Vec::new();
+        while let Ok(c) = self.commands.try_recv() {
+            out.push(c);
+        }
+        out
+    }
+
+    async fn exit(self) -> Result<UiExit, String> {
+        self.task.await.unwrap()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_ticket_key_sends_its_command() {
+    let mut h = start(live(Action::Sell, "15"), 80, 24);
+    for code in [
+        KeyCode::Char('b'),
+        KeyCode::Char('s'),
+        KeyCode::Tab,
+        KeyCode::Up,
+        KeyCode::Char('k'),
+        KeyCode::Char('+'),
+        KeyCode::Down,
+        KeyCode::Char('j'),
+        KeyCode::Char('-'),
+        KeyCode::Char(']'),
+        KeyCode::Char('['),
+        KeyCode::Char('1'),
+        KeyCode::Char('3'),
+        // Only three venues: 4 and 9 do nothing.
+        KeyCode::Char('4'),
+        KeyCode::Char('9'),
+        // Not a binding.
+        KeyCode::Char('z'),
+        // No demo offered: nothing happens.
+        KeyCode::Char('d'),
+    ] {
+        h.key(code);
+    }
+    // A key release is ignored (Windows sends them).
+    h.keys
+        .send(Ok(Event::Key(KeyEvent::new_with_kind(
+            KeyCode::Char('b'),
+            KeyModifiers::NONE,
+            KeyEventKind::Release,
+        ))))
+        .unwrap();
+    h.settle().await;
+    assert_eq!(
+        h.sent(),
+        vec![
+            Command::SetAction(Action::Buy),
+            Command::SetAction(Action::Sell),
+            Command::FlipAction,
+            Command::SizeUp,
+            Command::SizeUp,
+            Command::SizeUp,
+            Command::SizeDown,
+            Command::SizeDown,
+            Command::SizeDown,
+            Command::StepUp,
+            Command::StepDown,
+            Command::ToggleVenue(0),
+            Command::ToggleVenue(2),
+        ]
+    );
+    h.key(KeyCode::Char('q'));
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn size_prompt_applies_a_valid_size_and_refuses_a_bad_one() {
+    let mut h = start(live(Action::Sell, "15"), 80, 24);
+    h.settle().await;
+    h.key(KeyCode::Char('e'));
+    h.typed("2.5");
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(h.sent(), vec![Command::SetSize(d("2.5"))]);
+    assert!(!h.screen.screen().contains("Order size"), "prompt closed");
+
+    h.key(KeyCode::Char('e'));
+    h.typed("abc");
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(h.sent(), vec![]);
+    let s = h.screen.screen();
+    assert!(s.contains("✗ not a number: \"abc\""), "{s}");
+    // Keys typed into the prompt are text, not bindings: 'q' and 's' do not quit or sell.
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Backspace);
+    h.typed("-1");
+    h.key(KeyCode::Enter);
+    h.settle().await;
+    assert_eq!(h.sent(), vec![]);
+    assert!(h.screen.screen().contains("must be positive"));
+    h.typed("qs");
+    h.settle().await;
+    assert!(h.screen.screen().contains("size: -1qs"));
+    // Esc closes the prompt only; the second Esc quits.
+    h.key(KeyCode::Esc);
+    h.settle().await;
+    assert!(!h.screen.screen().contains("Order size"));
+    assert_eq!(h.sent(), vec![]);
+    h.key(KeyCode::Esc);
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn ctrl_c_quits_even_from_the_prompt() {
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    h.key(KeyCode::Char('e'));
+    h.typed("12");
+    h.key_mod(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn help_is_modal_and_esc_closes_it_first() {
+    let mut h = start(live(Action::Sell, "15"), 80, 24);
+    h.key(KeyCode::Char('?'));
+    h.key(KeyCode::Char('b'));
+    h.settle().await;
+    assert!(h.screen.screen().contains("Keys · 3 venues"));
+    assert_eq!(h.sent(), vec![], "ticket keys do nothing under the help");
+    h.key(KeyCode::Esc);
+    h.settle().await;
+    assert!(!h.screen.screen().contains("Keys · 3 venues"));
+    h.key(KeyCode::Char('b'));
+    h.settle().await;
+    assert_eq!(h.sent(), vec![Command::SetAction(Action::Buy)]);
+    h.key(KeyCode::Char('?'));
+    h.key(KeyCode::Char('q'));
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn new_views_are_drawn_and_pause_freezes_the_screen() {
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    h.settle().await;
+    assert!(h.screen.screen().contains("SELL 15 BTC"));
+    h.views.send(Arc::new(live(Action::Buy, "2.5"))).unwrap();
+    h.settle().await;
+    assert!(h.screen.screen().contains("BUY 2.5 BTC → walking ASKS"));
+    h.key(KeyCode::Char('p'));
+    h.views.send(Arc::new(live(Action::Sell, "7"))).unwrap();
+    h.settle().await;
+    let s = h.screen.screen();
+    assert!(s.contains("BUY 2.5 BTC") && s.contains("PAUSED"), "{s}");
+    h.key(KeyCode::Char('p'));
+    h.settle().await;
+    let s = h.screen.screen();
+    assert!(s.contains("SELL 7 BTC") && !s.contains("PAUSED"), "{s}");
+    drop(h.quit);
+    // The quit future completing (a signal) ends the loop.
+    assert_eq!(h.task.await.unwrap(), Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn demo_is_offered_after_five_seconds_without_a_live_venue() {
+    let mut h = start(connecting(), 80, 24);
+    tokio::time::sleep(Duration::from_millis(4_900)).await;
+    assert!(!h.screen.screen().contains("No venue is reachable"));
+    h.key(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(!h.task.is_finished(), "d does nothing before the offer");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let s = h.screen.screen();
+    assert!(s.contains("No venue is reachable."), "{s}");
+    // A venue coming up withdraws the offer.
+    h.views.send(Arc::new(live(Action::Sell, "15"))).unwrap();
+    h.settle().await;
+    assert!(!h.screen.screen().contains("No venue is reachable"));
+    h.key(KeyCode::Char('d'));
+    h.settle().await;
+    assert!(!h.task.is_finished());
+    assert_eq!(h.sent(), vec![]);
+    if let Some(q) = h.quit.take() {
+        let _ = q.send(());
+    }
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn d_switches_to_the_demo_when_offered() {
+    let h = start(connecting(), 80, 24);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    h.key(KeyCode::Char('d'));
+    assert_eq!(h.exit().await, Ok(UiExit::SwitchToDemo));
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_demo_offer_outside_live_mode() {
+    let mut view = connecting();
+    view.source = Source::Replay;
+    let h = start(view, 80, 24);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(!h.screen.screen().contains("No venue is reachable"));
+    h.key(KeyCode::Char('d'));
+    h.key(KeyCode::Char('q'));
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fills_scroll_by_pages_and_cycle_tables() {
+    // 80×24: the merged fills panel shows 10 rows of the 13 merged fills.
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    h.settle().await;
+    let first = h.screen.screen();
+    assert!(first.contains("FILLS merged 1–"), "{first}");
+    h.key(KeyCode::PageDown);
+    h.settle().await;
+    let s = h.screen.screen();
+    assert!(s.contains("of 13") && !s.contains("FILLS merged 1–"), "{s}");
+    h.key(KeyCode::PageUp);
+    h.settle().await;
+    assert!(h.screen.screen().contains("FILLS merged 1–"));
+    h.key(KeyCode::Char('f'));
+    h.settle().await;
+    assert!(h.screen.screen().contains("FILLS kraken"));
+    for _ in 0..3 {
+        h.key(KeyCode::Char('f'));
+    }
+    h.settle().await;
+    assert!(h.screen.screen().contains("FILLS merged"));
+    h.key(KeyCode::Char('q'));
+    assert_eq!(h.exit().await, Ok(UiExit::Quit));
+}
+
+#[tokio::test(start_paused = true)]
+async fn input_end_quits_and_state_loss_is_an_error() {
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    drop(h.keys);
+    assert_eq!(h.task.await.unwrap(), Ok(UiExit::Quit));
+
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    drop(h.views);
+    let r = h.task.await.unwrap();
+    assert_eq!(r, Err("the state actor stopped".to_owned()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_command_queue_never_blocks_the_ui() {
+    let mut h = start(live(Action::Sell, "15"), 80, 24);
+    // 64 slots; nobody reads them while 100 keys are pressed.
+    for _ in 0..100 {
+        h.key(KeyCode::Up);
+    }
+    h.key(KeyCode::Char('q'));
+    let exit = tokio::time::timeout(Duration::from_secs(1), h.task).await;
+    assert_eq!(exit.unwrap().unwrap(), Ok(UiExit::Quit));
+    let mut n = 0;
+    while h.commands.try_recv().is_ok() {
+        n += 1;
+    }
+    assert_eq!(n, 64);
+}
+
+#[tokio::test(start_paused = true)]
+async fn draws_only_when_something_changed() {
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    h.settle().await;
+    let after_first = h.screen.frames();
+    assert!(after_first >= 1);
+    // Idle for 2 s at 20 fps: 40 ticks, no redraw.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(h.screen.frames(), after_first);
+    // A burst of Views between two ticks is drawn once, latest wins.
+    for q in ["16", "17", "18"] {
+        h.views.send(Arc::new(live(Action::Sell, q))).unwrap();
+    }
+    h.settle().await;
+    assert_eq!(h.screen.frames(), after_first + 1);
+    assert!(h.screen.screen().contains("SELL 18 BTC"));
+    drop(h.quit);
+    let _ = h.task.await;
+}
