@@ -93,6 +93,8 @@ pub fn setup(args: impl IntoIterator<Item = OsString>) -> Result<Setup, ExitCode
     if let Some(v) = &cli.venues {
         config.select_venues(v).map_err(usage)?;
     }
+    crate::keymap::Keymap::from_overrides(&config.keys)
+        .map_err(|e| usage(format!("invalid config: {e}")))?;
     if let Some(fps) = cli.fps {
         config.fps = fps;
     }
@@ -311,7 +313,13 @@ pub fn start_replay(
     let engine = Engine::new(config, ticket, Source::Replay)?;
     let (ev_tx, ev_rx) = mpsc::channel(EVENTS_CAP);
     let names = config.venues.iter().map(|v| v.name.clone()).collect();
-    let source = tokio::spawn(crate::replay::replay_feed(input, names, speed, ev_tx));
+    let source = tokio::spawn(async move {
+        // Keep a sender alive after the end of the file: the dashboard goes on showing the last state
+        // (the actor ends only when every source is gone).
+        let _keep = ev_tx.clone();
+        crate::replay::replay_feed(input, names, speed, ev_tx).await;
+        std::future::pending::<()>().await;
+    });
     Ok(spawn_actor(
         engine,
         ev_rx,
@@ -352,27 +360,10 @@ fn spawn_actor(
     }
 }
 
-/// Resolves on Ctrl-C, SIGTERM or SIGHUP.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).ok();
-        let mut hup = signal(SignalKind::hangup()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            Some(()) = async { match term.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {}
-            Some(()) = async { match hup.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 /// Starts the simulated exchanges for `--demo` and points the venues at them.
-async fn demo_config(config: &Config) -> Result<(Config, Vec<crate::sim::SimHandle>), String> {
+pub(crate) async fn demo_config(
+    config: &Config,
+) -> Result<(Config, Vec<crate::sim::SimHandle>), String> {
     crate::sim::start_demo(config, crate::sim::SimOptions::default())
         .await
         .map_err(|e| format!("cannot start the simulated exchanges: {e}"))
@@ -411,7 +402,7 @@ async fn headless_live(pipeline: Pipeline, interval_ms: u64) -> Result<(), Strin
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))
     };
-    let signal = shutdown_signal();
+    let signal = crate::terminal::quit_signal();
     tokio::pin!(signal);
     loop {
         tokio::select! {

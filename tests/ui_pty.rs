@@ -71,7 +71,6 @@ fn last_index(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 #[test]
-#[ignore = "needs the binary's --demo wiring (lead's branch); run with `cargo test --test ui_pty -- --ignored`"]
 fn demo_in_a_real_terminal_flips_edits_and_quits_cleanly() {
     let pty = native_pty_system();
     let pair = pty

@@ -153,7 +153,10 @@ impl RateMeter {
             .filter(|(s, _)| *s >= lo && *s < now)
             .map(|(_, n)| u64::from(*n))
             .sum();
-        n as f64 / RATE_WINDOW_S as f64
+        // A venue seen for less than the window is averaged over the seconds it has been seen.
+        let first = self.buckets.front().map_or(now, |(s, _)| *s).max(lo);
+        let span = (now - first).clamp(1, RATE_WINDOW_S as i64);
+        n as f64 / span as f64
     }
 }
 
@@ -842,6 +845,30 @@ mod tests {
                 .reconnects,
             1
         );
+    }
+
+    #[test]
+    fn message_rate_is_averaged_over_the_seconds_seen() {
+        let mut r = RateMeter::default();
+        let sec = 1_000_000_000;
+        for i in 0..200 {
+            r.record(T0 + i * (sec / 100)); // 100/s for 2 s
+        }
+        // Only 2 s seen: not diluted over the 5 s window.
+        assert!(
+            (r.per_sec(T0 + 2 * sec) - 100.0).abs() < 1e-9,
+            "{}",
+            r.per_sec(T0 + 2 * sec)
+        );
+        for i in 0..2000 {
+            r.record(T0 + 2 * sec + i * (sec / 200)); // then 200/s for 10 s
+        }
+        assert!(
+            (r.per_sec(T0 + 12 * sec) - 200.0).abs() < 1e-9,
+            "{}",
+            r.per_sec(T0 + 12 * sec)
+        );
+        assert!(r.per_sec(T0 + 30 * sec).abs() < 1e-9);
     }
 
     #[test]
