@@ -325,3 +325,16 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_period_is_one_second_over_fps_clamped() {
+        assert_eq!(frame_period(10), Duration::from_millis(100));
+        assert_eq!(frame_period(0), Duration::from_secs(1));
+        assert_eq!(frame_period(1), Duration::from_secs(1));
+        assert_eq!(frame_period(1_000), Duration::from_secs(1) / 120);
+    }
+}

@@ -294,6 +294,8 @@ fn tiny_and_odd_sizes_never_panic() {
     let mut t = Terminal::new(TestBackend::new(0, 0)).unwrap();
     let sizes = (0..=12u16)
         .flat_map(|w| (0..=12u16).map(move |h| (w * 7, h * 3)))
+        // Around the wide/narrow switch and the chart's smallest sizes.
+        .chain((0..=8u16).flat_map(|w| (0..=10u16).map(move |h| (98 + w * 5, 18 + h * 2))))
         .chain([(1, 1), (0, 24), (80, 0), (1, 200), (300, 1), (500, 150)]);
     for (w, h) in sizes {
         t.backend_mut().resize(w, h);

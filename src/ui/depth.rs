@@ -4,10 +4,13 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Color;
 use ratatui::style::Style;
+use ratatui::symbols;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Widget};
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine};
+use ratatui::widgets::{Block, Widget};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -122,38 +125,126 @@ pub(super) fn chart(view: &View, area: Rect, buf: &mut Buffer) {
         ));
     }
 
-    let datasets = series
-        .iter()
-        .map(|(name, pts, style)| {
-            Dataset::default()
-                .name(name.clone())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(*style)
-                .data(pts)
-        })
-        .collect();
     let dp = price_dp(view);
     let mid = lo + (hi - lo) / Decimal::TWO;
-    let x_axis = Axis::default().bounds(x_bounds).style(theme::DIM).labels([
-        fixed(lo, dp),
-        fixed(mid, dp),
-        fixed(hi, dp),
-    ]);
-    let y_axis = Axis::default()
-        .bounds([0.0, y_max])
-        .style(theme::DIM)
-        .labels(["0".to_owned(), qty_short(top, 2)]);
-    // The legend is the bottom title (one line, any height), not ratatui's boxed legend.
+    // The legend is the bottom title (one line, any height).
     let mut legend = vec![Span::raw(" ")];
     for (name, _, style) in &series {
         legend.push(Span::styled("━ ", *style));
         legend.push(Span::styled(format!("{name}  "), theme::LABEL));
     }
-    Chart::new(datasets)
-        .block(block.title_bottom(Line::from(legend)))
-        .x_axis(x_axis)
-        .y_axis(y_axis)
-        .legend_position(None)
-        .render(area, buf);
+    let block = block.title_bottom(Line::from(legend));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    plot(
+        &series,
+        Axes {
+            x_bounds,
+            y_max,
+            x_labels: [fixed(lo, dp), fixed(mid, dp), fixed(hi, dp)],
+            y_labels: ["0".to_owned(), qty_short(top, 2)],
+        },
+        inner,
+        buf,
+    );
+}
+
+/// Bounds and labels of the plot.
+struct Axes {
+    x_bounds: [f64; 2],
+    y_max: f64,
+    /// Low, middle, high price.
+    x_labels: [String; 3],
+    /// Bottom (0) and top of the quantity axis.
+    y_labels: [String; 2],
+}
+
+/// Axes, labels and every series on ONE braille canvas layer.
+///
+/// ratatui's `Chart` starts a new canvas layer (a fresh grid plus a full pass over the area) for
+/// every dataset; with five or six series that was most of a frame's cost. Drawing all lines into
+/// one layer (where lines cross, the last one drawn colours the cell) keeps a 200×60 frame cheap.
+fn plot(series: &[Series], axes: Axes, area: Rect, buf: &mut Buffer) {
+    let y_w = axes
+        .y_labels
+        .iter()
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(1);
+    let y_w = u16::try_from(y_w).unwrap_or(u16::MAX).saturating_add(1);
+    // Room for the y labels + axis, and for the x axis + labels below.
+    if area.width <= y_w.saturating_add(4) || area.height < 4 {
+        return;
+    }
+    let canvas = Rect::new(
+        area.x + y_w + 1,
+        area.y,
+        area.width - y_w - 1,
+        area.height - 2,
+    );
+    let axis_y = area.y + area.height - 2;
+    let labels_y = axis_y + 1;
+    // Axes.
+    for y in area.y..axis_y {
+        buf[(area.x + y_w, y)]
+            .set_symbol(symbols::line::VERTICAL)
+            .set_style(theme::DIM);
+    }
+    buf[(area.x + y_w, axis_y)]
+        .set_symbol(symbols::line::BOTTOM_LEFT)
+        .set_style(theme::DIM);
+    for x in canvas.x..canvas.right() {
+        buf[(x, axis_y)]
+            .set_symbol(symbols::line::HORIZONTAL)
+            .set_style(theme::DIM);
+    }
+    // Labels: quantity top and bottom on the left, prices under the axis (left, centre, right).
+    let [bottom, top] = &axes.y_labels;
+    buf.set_stringn(area.x, area.y, top, usize::from(y_w), theme::DIM);
+    buf.set_stringn(
+        area.x,
+        axis_y.saturating_sub(1),
+        bottom,
+        usize::from(y_w),
+        theme::DIM,
+    );
+    let [lo, mid, hi] = &axes.x_labels;
+    let width = |s: &str| u16::try_from(s.chars().count()).unwrap_or(u16::MAX);
+    let hi_x = canvas.right().saturating_sub(width(hi)).max(canvas.x);
+    let mid_x = (canvas.x + canvas.width / 2).saturating_sub(width(mid) / 2);
+    let lo_end = canvas.x.saturating_add(width(lo));
+    buf.set_stringn(
+        canvas.x,
+        labels_y,
+        lo,
+        usize::from(canvas.width),
+        theme::DIM,
+    );
+    if mid_x > lo_end && mid_x.saturating_add(width(mid)) < hi_x {
+        buf.set_stringn(mid_x, labels_y, mid, usize::from(width(mid)), theme::DIM);
+    }
+    if hi_x > lo_end {
+        buf.set_stringn(hi_x, labels_y, hi, usize::from(width(hi)), theme::DIM);
+    }
+    Canvas::default()
+        .marker(Marker::Braille)
+        .x_bounds(axes.x_bounds)
+        .y_bounds([0.0, axes.y_max])
+        .paint(|ctx| {
+            for (_, points, style) in series {
+                let color = style.fg.unwrap_or(Color::Reset);
+                for w in points.windows(2) {
+                    if let [(x1, y1), (x2, y2)] = w {
+                        ctx.draw(&CanvasLine {
+                            x1: *x1,
+                            y1: *y1,
+                            x2: *x2,
+                            y2: *y2,
+                            color,
+                        });
+                    }
+                }
+            }
+        })
+        .render(canvas, buf);
 }
