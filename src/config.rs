@@ -463,6 +463,25 @@ subscribe = ['{"depth":{depth},"s":"{symbol}"}']
     }
 
     #[test]
+    fn shipped_example_parses_and_only_overrides() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+        let c = Config::load(Some(&path)).expect("example config");
+        let d = Config::default_config().expect("default");
+        assert_eq!(
+            (c.fps, c.default_liquidity.to_string().as_str()),
+            (15, "2.5")
+        );
+        let names: Vec<_> = c.venues.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["kraken", "coinbase"]);
+        assert_eq!(c.venues[0].depth, Some(100));
+        assert!(c.venues[0].subscribe[0].contains(r#""depth":100"#));
+        assert_eq!(c.venues[0].url, d.venues[0].url);
+        assert_eq!(c.venues[1], d.venues[1]);
+        assert_eq!(c.keys.get("flip").map(Vec::len), Some(2));
+        crate::keymap::Keymap::from_overrides(&c.keys).expect("example key bindings");
+    }
+
+    #[test]
     fn symbol_override_is_spelled_per_adapter() {
         let c = Config::load_with_symbol(None, Some("ETH-USD")).expect("load");
         let syms: Vec<_> = c.venues.iter().map(|v| v.symbol.as_str()).collect();
