@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::market::WalkResult;
+use crate::market::{Depletion, WalkResult};
 use crate::state::view::View;
 
 #[derive(Serialize)]
@@ -22,10 +22,9 @@ struct Line<'a> {
     merged: MergedLine<'a>,
 }
 
+/// The figures every walk has, in output order (flattened into the venue and merged objects).
 #[derive(Serialize)]
-struct VenueLine<'a> {
-    venue: &'a str,
-    status: &'static str,
+struct Figures {
     best: Option<String>,
     levels: usize,
     filled: String,
@@ -34,6 +33,29 @@ struct VenueLine<'a> {
     vwap: Option<String>,
     worst: Option<String>,
     slippage_bps: Option<String>,
+}
+
+impl Figures {
+    fn of(w: &impl Depletion) -> Self {
+        Figures {
+            best: w.best().map(|b| b.to_string()),
+            levels: w.levels(),
+            filled: w.filled().to_string(),
+            unfilled: w.unfilled().to_string(),
+            notional: w.notional().to_string(),
+            vwap: w.vwap().map(fmt_vwap),
+            worst: w.worst().map(|p| p.to_string()),
+            slippage_bps: w.slippage_bps().map(fmt_bps),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct VenueLine<'a> {
+    venue: &'a str,
+    status: &'static str,
+    #[serde(flatten)]
+    figures: Figures,
     fills: Vec<[String; 2]>,
     messages: u64,
     bad_frames: u64,
@@ -48,14 +70,8 @@ struct VenueLine<'a> {
 struct MergedLine<'a> {
     venues: &'a [String],
     excluded: &'a [String],
-    best: Option<String>,
-    levels: usize,
-    filled: String,
-    unfilled: String,
-    notional: String,
-    vwap: Option<String>,
-    worst: Option<String>,
-    slippage_bps: Option<String>,
+    #[serde(flatten)]
+    figures: Figures,
     fills: Vec<[String; 3]>,
     by_venue: BTreeMap<&'a str, Split>,
     vs_best_single: Option<VsBest<'a>>,
@@ -100,14 +116,7 @@ fn venue_line<'a>(
     VenueLine {
         venue: name,
         status,
-        best: w.best.map(|b| b.to_string()),
-        levels: w.levels(),
-        filled: w.filled.to_string(),
-        unfilled: w.unfilled.to_string(),
-        notional: w.notional.to_string(),
-        vwap: w.vwap().map(fmt_vwap),
-        worst: w.worst().map(|p| p.to_string()),
-        slippage_bps: w.slippage_bps().map(fmt_bps),
+        figures: Figures::of(w),
         fills: w
             .fills
             .iter()
@@ -143,14 +152,7 @@ pub fn line(view: &View) -> String {
         merged: MergedLine {
             venues: &m.venues,
             excluded: &m.excluded,
-            best: w.best.map(|b| b.to_string()),
-            levels: w.levels(),
-            filled: w.filled.to_string(),
-            unfilled: w.unfilled.to_string(),
-            notional: w.notional.to_string(),
-            vwap: w.vwap().map(fmt_vwap),
-            worst: w.worst().map(|p| p.to_string()),
-            slippage_bps: w.slippage_bps().map(fmt_bps),
+            figures: Figures::of(w),
             fills: w
                 .fills
                 .iter()

@@ -4,7 +4,7 @@
 mod ui_common;
 
 use cra_tui::keymap::Keymap;
-use cra_tui::market::Action;
+use cra_tui::market::{Action, Depletion};
 use cra_tui::state::view::View;
 use cra_tui::ui::{self, FillsTable, SizePrompt, UiState};
 use ratatui::Terminal;

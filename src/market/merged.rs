@@ -5,7 +5,7 @@
 
 use rust_decimal::Decimal;
 
-use super::walk::{slippage_bps, vwap};
+use super::walk::Depletion;
 use super::{OrderBook, Side};
 
 /// One level taken by the merged walk, labelled with the venue it came from.
@@ -49,35 +49,24 @@ pub struct MergedWalk {
     pub best: Option<Decimal>,
 }
 
-impl MergedWalk {
-    /// Venue levels touched.
-    #[must_use]
-    pub fn levels(&self) -> usize {
+impl Depletion for MergedWalk {
+    fn requested(&self) -> Decimal {
+        self.requested
+    }
+    fn filled(&self) -> Decimal {
+        self.filled
+    }
+    fn notional(&self) -> Decimal {
+        self.notional
+    }
+    fn best(&self) -> Option<Decimal> {
+        self.best
+    }
+    fn levels(&self) -> usize {
         self.fills.len()
     }
-
-    /// The last (worst) price reached.
-    #[must_use]
-    pub fn worst(&self) -> Option<Decimal> {
+    fn worst(&self) -> Option<Decimal> {
         self.fills.last().map(|f| f.price)
-    }
-
-    /// VWAP of all fills.
-    #[must_use]
-    pub fn vwap(&self) -> Option<Decimal> {
-        vwap(self.notional, self.filled)
-    }
-
-    /// True when nothing filled or the visible books could not fill the whole request.
-    #[must_use]
-    pub fn is_partial_or_empty(&self) -> bool {
-        self.filled.is_zero() || !self.unfilled.is_zero()
-    }
-
-    /// Slippage of the VWAP against the best merged price, in bps.
-    #[must_use]
-    pub fn slippage_bps(&self) -> Option<Decimal> {
-        slippage_bps(self.vwap()?, self.best?)
     }
 }
 
@@ -138,7 +127,7 @@ pub fn walk_merged(books: &[Option<&OrderBook>], side: Side, quantity: Decimal) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market::{d, walk};
+    use crate::market::{Depletion, d, walk};
     use proptest::prelude::*;
 
     fn book(side: Side, levels: &[(&str, &str)]) -> OrderBook {

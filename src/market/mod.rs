@@ -13,7 +13,7 @@ use std::str::FromStr;
 pub use book::{BookSide, OrderBook};
 pub use merged::{MergedFill, MergedWalk, VenueSplit, walk_merged};
 pub use rust_decimal::Decimal;
-pub use walk::{Fill, WalkResult, walk};
+pub use walk::{Depletion, Fill, WalkResult, walk};
 
 /// One side of a book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

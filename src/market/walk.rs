@@ -31,35 +31,60 @@ pub struct WalkResult {
 /// Basis points in one unit.
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
-impl WalkResult {
+/// The figures every depletion walk has — one venue's or the merged one — and those derived from them.
+pub trait Depletion {
+    /// The quantity asked for.
+    fn requested(&self) -> Decimal;
+    /// The quantity filled.
+    fn filled(&self) -> Decimal;
+    /// Σ price × qty over the fills.
+    fn notional(&self) -> Decimal;
+    /// The best price on the walked side (the slippage reference).
+    fn best(&self) -> Option<Decimal>;
     /// Levels consumed (touched) by the walk.
-    #[must_use]
-    pub fn levels(&self) -> usize {
-        self.fills.len()
-    }
-
+    fn levels(&self) -> usize;
     /// The last (worst) price reached, `None` when nothing filled.
-    #[must_use]
-    pub fn worst(&self) -> Option<Decimal> {
-        self.fills.last().map(|f| f.price)
+    fn worst(&self) -> Option<Decimal>;
+
+    /// `requested - filled`: what the visible book is too thin for.
+    fn unfilled(&self) -> Decimal {
+        self.requested() - self.filled()
     }
 
     /// Volume-weighted average price of the fills, `None` when nothing filled.
-    #[must_use]
-    pub fn vwap(&self) -> Option<Decimal> {
-        vwap(self.notional, self.filled)
+    fn vwap(&self) -> Option<Decimal> {
+        vwap(self.notional(), self.filled())
     }
 
     /// Slippage of the VWAP against the best price, in basis points, always ≥ 0 (a cost).
-    #[must_use]
-    pub fn slippage_bps(&self) -> Option<Decimal> {
-        slippage_bps(self.vwap()?, self.best?)
+    fn slippage_bps(&self) -> Option<Decimal> {
+        slippage_bps(self.vwap()?, self.best()?)
     }
 
     /// True when the visible book could not fill the whole request.
-    #[must_use]
-    pub fn is_partial(&self) -> bool {
-        !self.unfilled.is_zero()
+    fn is_partial(&self) -> bool {
+        self.filled() < self.requested()
+    }
+}
+
+impl Depletion for WalkResult {
+    fn requested(&self) -> Decimal {
+        self.requested
+    }
+    fn filled(&self) -> Decimal {
+        self.filled
+    }
+    fn notional(&self) -> Decimal {
+        self.notional
+    }
+    fn best(&self) -> Option<Decimal> {
+        self.best
+    }
+    fn levels(&self) -> usize {
+        self.fills.len()
+    }
+    fn worst(&self) -> Option<Decimal> {
+        self.fills.last().map(|f| f.price)
     }
 }
 
@@ -115,7 +140,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::market::{OrderBook, Side, d};
+    use crate::market::{Depletion, OrderBook, Side, d};
 
     fn asks(levels: &[(&str, &str)]) -> OrderBook {
         let mut book = OrderBook::new();

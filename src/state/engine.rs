@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
-use crate::market::{Action, OrderBook, Side, walk, walk_merged};
+use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
 
@@ -570,7 +570,7 @@ fn best_single(
     merged: &crate::market::MergedWalk,
     side: Side,
 ) -> Option<(String, Decimal)> {
-    if merged.is_partial_or_empty() {
+    if merged.filled.is_zero() || merged.is_partial() {
         return None;
     }
     let best = venues

@@ -16,7 +16,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::format::{base_currency, fixed, price_dp, qty, qty_short};
 use super::theme;
-use crate::market::Side;
+use crate::market::{Depletion, Side};
 use crate::state::view::{DepthPoint, View};
 
 /// One line of the chart: legend name, points, style.

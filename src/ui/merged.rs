@@ -12,6 +12,7 @@ use rust_decimal::Decimal;
 use super::format::{base_currency, money, qty_fit, short_names};
 use super::theme;
 use super::tree::{Node, fill_nodes, fit, gauge, lines, price_nodes};
+use crate::market::Depletion;
 use crate::state::view::View;
 
 /// The quote currency label of the merged walk (the first merged venue's, else the first venue's).

@@ -14,7 +14,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::format::{bps, fixed, price_dp, qty, qty_fit};
 use super::{merged, theme};
-use crate::market::WalkResult;
+use crate::market::{Depletion, WalkResult};
 use crate::state::view::{Status, VenueView, View};
 
 /// Width of the label column (`levels`, `filled`, `VWAP`, …).

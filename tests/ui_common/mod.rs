@@ -7,7 +7,7 @@
 
 use std::str::FromStr;
 
-use cra_tui::market::{Action, OrderBook, Side, WalkResult, walk, walk_merged};
+use cra_tui::market::{Action, Depletion, OrderBook, Side, WalkResult, walk, walk_merged};
 use cra_tui::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
 use rust_decimal::Decimal;
 
