@@ -102,7 +102,10 @@ impl Actor {
                     self.recorder = None;
                 }
             }
-            FeedEvent::Link { venue, status } => self.engine.on_link(venue, &status),
+            FeedEvent::Link { venue, status } => {
+                let now = self.now();
+                self.engine.on_link(venue, now, &status);
+            }
         }
     }
 

@@ -169,6 +169,8 @@ struct VenueState {
     included: bool,
     counters: Counters,
     last_frame_ns: Option<i64>,
+    /// When a down venue's next connection attempt is due (for the countdown).
+    retry_at_ns: Option<i64>,
     rate: RateMeter,
     latency_us: VecDeque<u64>,
 }
@@ -220,6 +222,7 @@ impl Engine {
                     included: true,
                     counters: Counters::default(),
                     last_frame_ns: None,
+                    retry_at_ns: None,
                     rate: RateMeter::default(),
                     latency_us: VecDeque::new(),
                 })
@@ -303,8 +306,8 @@ impl Engine {
         tracing::info!(target: "connection", venue = %v.cfg.name, ?reason, "connected, subscribed");
     }
 
-    /// A change in a venue's connection.
-    pub fn on_link(&mut self, venue: usize, status: &LinkStatus) {
+    /// A change in a venue's connection, at stream time `now_ns`.
+    pub fn on_link(&mut self, venue: usize, now_ns: i64, status: &LinkStatus) {
         let Some(v) = self.venues.get_mut(venue) else {
             return;
         };
@@ -316,25 +319,26 @@ impl Engine {
                     v.detail = (*attempt > 1).then(|| format!("attempt {attempt}"));
                 }
             }
-            LinkStatus::Connected { reason } => self.on_connection(venue, *reason),
+            LinkStatus::Connected { reason } => {
+                v.retry_at_ns = None;
+                self.on_connection(venue, *reason);
+            }
             LinkStatus::Down {
                 reason,
                 retry_in_ms,
             } => {
                 // An empty reason follows a venue error whose text is already shown: keep it.
                 let text = if reason.is_empty() {
-                    v.detail
-                        .as_deref()
-                        .and_then(|d| d.split(" · retry").next())
-                        .unwrap_or("venue error")
-                        .to_owned()
+                    v.detail.clone().unwrap_or_else(|| "venue error".to_owned())
                 } else {
                     reason.clone()
                 };
-                let secs =
-                    Decimal::new(i64::try_from(*retry_in_ms).unwrap_or(i64::MAX), 3).round_dp(1);
-                v.drop_book(Status::Down, Some(format!("{text} · retry in {secs}s")));
+                let retry_ns = i64::try_from(*retry_in_ms)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(NS_PER_MS);
+                v.retry_at_ns = Some(now_ns.saturating_add(retry_ns));
                 tracing::warn!(target: "connection", venue = %v.cfg.name, %text, retry_in_ms, "down");
+                v.drop_book(Status::Down, Some(text));
             }
             LinkStatus::Stale => {
                 v.drop_book(Status::Stale, Some("no data: reconnecting".to_owned()));
@@ -453,13 +457,19 @@ impl Engine {
             } else {
                 Vec::new()
             };
-            let detail = match (status, &v.detail) {
-                (Status::Stale, None) => Some(format!(
+            let detail = match (status, &v.detail, v.retry_at_ns) {
+                (Status::Stale, None, _) => Some(format!(
                     "no frame for {}s",
                     v.last_frame_ns
                         .map_or(0, |t| now_ns.saturating_sub(t) / 1_000_000_000)
                 )),
-                (_, d) => d.clone(),
+                // A live countdown to the next attempt.
+                (Status::Down, Some(d), Some(at)) if at > now_ns => {
+                    let secs = Decimal::new((at - now_ns) / NS_PER_MS, 3).round_dp(1);
+                    Some(format!("{d} · retry in {secs}s"))
+                }
+                (Status::Down, Some(d), Some(_)) => Some(format!("{d} · retrying")),
+                (_, d, _) => d.clone(),
             };
             venues.push(VenueView {
                 name: v.cfg.name.clone(),
@@ -782,6 +792,7 @@ mod tests {
         assert_eq!(e.on_frame(CB, T0, err), Some(Control::Reconnect));
         e.on_link(
             CB,
+            T0,
             &LinkStatus::Down {
                 reason: String::new(),
                 retry_in_ms: 1500,
@@ -793,8 +804,19 @@ mod tests {
             v.venues[CB].detail.as_deref(),
             Some("venue error: Failed to subscribe · retry in 1.5s")
         );
+        // The countdown runs on the stream clock.
+        let later = e.view(T0 + 1_000 * MS, ViewOptions { depth: false });
+        assert_eq!(
+            later.venues[CB].detail.as_deref(),
+            Some("venue error: Failed to subscribe · retry in 0.5s")
+        );
+        let due = e.view(T0 + 2_000 * MS, ViewOptions { depth: false });
+        assert_eq!(
+            due.venues[CB].detail.as_deref(),
+            Some("venue error: Failed to subscribe · retrying")
+        );
         // Retrying keeps the error visible.
-        e.on_link(CB, &LinkStatus::Connecting { attempt: 2 });
+        e.on_link(CB, T0, &LinkStatus::Connecting { attempt: 2 });
         assert_eq!(e.status(CB), Some(Status::Down));
     }
 
@@ -816,6 +838,7 @@ mod tests {
         let mut e = two_live(Action::Sell, "1");
         e.on_link(
             GE,
+            T0,
             &LinkStatus::Down {
                 reason: "connection lost".into(),
                 retry_in_ms: 500,
@@ -824,6 +847,7 @@ mod tests {
         assert_eq!(e.book(GE).map(|b| b.depth(Side::Bid)), Some(0));
         e.on_link(
             GE,
+            T0,
             &LinkStatus::Connected {
                 reason: ConnectReason::Reconnect,
             },
@@ -835,6 +859,7 @@ mod tests {
         );
         e.on_link(
             GE,
+            T0,
             &LinkStatus::Connected {
                 reason: ConnectReason::Resync,
             },
