@@ -381,6 +381,12 @@ impl Engine {
                 tracing::warn!(target: "processing", venue = %name, %why, frame = truncate_for_log(frame), "bad frame");
                 None
             }
+            Err(e) if v.status == Status::Resyncing => {
+                // The book is already dropped and a fresh one requested: later failures on the same
+                // stream (e.g. the rest of a reordered pair) belong to the same incident.
+                tracing::debug!(target: "processing", venue = %name, error = %e, "integrity failure while resyncing");
+                None
+            }
             Err(e) => {
                 match e {
                     FrameError::Checksum { .. } => v.counters.checksum_failures += 1,
