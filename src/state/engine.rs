@@ -348,7 +348,21 @@ impl Engine {
         v.last_frame_ns = Some(ts_ns);
         v.rate.record(ts_ns);
         let name = &v.cfg.name;
-        match v.adapter.on_frame(frame, &mut v.book) {
+        // A decoder bug must not take every venue down with the actor: contain it to this venue.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.adapter.on_frame(frame, &mut v.book)
+        }));
+        let Ok(decoded) = decoded else {
+            v.counters.bad_frames += 1;
+            v.counters.resyncs += 1;
+            tracing::error!(target: "processing", venue = %name, frame = truncate_for_log(frame), "decoder panicked: book dropped, resync");
+            v.book.clear();
+            v.adapter.reset();
+            v.status = Status::Resyncing;
+            v.detail = Some("internal error: resync".to_owned());
+            return Some(Control::Resync);
+        };
+        match decoded {
             Ok(FrameOutcome::Snapshot | FrameOutcome::Update) => {
                 if v.book.is_crossed() {
                     v.counters.crossed_books += 1;
@@ -874,5 +888,46 @@ mod tests {
             e.command(&Command::StepDown);
         }
         assert_eq!(e.ticket().step, d("0.00000001"));
+    }
+
+    /// Panics on a frame saying "boom"; otherwise a Gemini adapter.
+    struct Panicky(Box<dyn Adapter>);
+
+    impl Adapter for Panicky {
+        fn reset(&mut self) {
+            self.0.reset();
+        }
+        fn on_frame(
+            &mut self,
+            frame: &str,
+            book: &mut OrderBook,
+        ) -> Result<FrameOutcome, FrameError> {
+            assert!(frame != "boom", "decoder bug");
+            self.0.on_frame(frame, book)
+        }
+    }
+
+    #[test]
+    fn a_decoder_panic_is_contained_to_its_venue() {
+        let mut e = two_live(Action::Sell, "1");
+        let cfg = Config::default_config().expect("config");
+        let inner = build_adapter(&cfg.venues[GE], Limits::default()).expect("adapter");
+        e.venues[GE].adapter = Box::new(Panicky(inner));
+        assert_eq!(e.on_frame(GE, T0, "boom"), Some(Control::Resync));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, GE), Status::Resyncing);
+        assert_eq!(v.venues[GE].book_levels, (0, 0));
+        assert_eq!(
+            (
+                v.venues[GE].counters.bad_frames,
+                v.venues[GE].counters.resyncs
+            ),
+            (1, 1)
+        );
+        assert_eq!(status(&v, CB), Status::Live);
+        // The same adapter takes the next snapshot.
+        let snap = gem_snapshot(&[("buy", "100", "1"), ("sell", "101", "1")]);
+        assert_eq!(e.on_frame(GE, T0, &snap), None);
+        assert_eq!(e.status(GE), Some(Status::Live));
     }
 }
