@@ -373,7 +373,7 @@ pub async fn shutdown_signal() {
 
 /// Starts the simulated exchanges for `--demo` and points the venues at them.
 async fn demo_config(config: &Config) -> Result<(Config, Vec<crate::sim::SimHandle>), String> {
-    crate::sim::start_demo(config, crate::sim::SimOptions::default())
+    crate::sim::start_demo(config, crate::sim::SimOptions::demo())
         .await
         .map_err(|e| format!("cannot start the simulated exchanges: {e}"))
 }
