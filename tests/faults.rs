@@ -712,3 +712,75 @@ async fn one_silent_venue_never_delays_the_others() {
     step_all(&sims, 5);
     wait_for(&mut p, "kraken back", |v| matches_sims(v, &sims, &config)).await;
 }
+
+/// Security: TLS is always verified. A `wss://` venue on loopback presenting a self-signed certificate
+/// (made for this test, `tests/common/tls/`) is refused by the handshake: the venue is `down` with the
+/// certificate error, retried, and never streams; the others are unaffected. (Real time: the TLS server
+/// is a plain thread.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_with_an_untrusted_certificate_is_refused() {
+    use std::io::Read;
+    use std::sync::Arc;
+
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cert = CertificateDer::from(include_bytes!("common/tls/self-signed.der").to_vec());
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        include_bytes!("common/tls/self-signed.key.der").to_vec(),
+    ));
+    let server_cfg = Arc::new(
+        rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .expect("server config"),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Serves two handshakes; reports how each ended (the client must abort them).
+    let server = std::thread::spawn(move || {
+        let mut ends = Vec::new();
+        for _ in 0..2 {
+            let Ok((sock, _)) = listener.accept() else {
+                break;
+            };
+            let conn = rustls::ServerConnection::new(Arc::clone(&server_cfg)).expect("conn");
+            let mut tls = rustls::StreamOwned::new(conn, sock);
+            let mut buf = [0u8; 64];
+            ends.push(match tls.read(&mut buf) {
+                Ok(n) => format!("read {n} bytes"),
+                Err(e) => e.to_string(),
+            });
+        }
+        ends
+    });
+    let (mut config, sims) = demo_with(quiet(16)).await;
+    config.venues[KRAKEN].url = format!("wss://{addr}/");
+    let mut p = start(&config, &feed_opts(50, 400));
+    step_all(&sims, 10);
+    let v = wait_for(&mut p, "kraken refused on its certificate", |v| {
+        v.venues[KRAKEN].status == Status::Down && detail(v, KRAKEN).contains("peer certificate")
+    })
+    .await;
+    let d = detail(&v, KRAKEN);
+    assert!(
+        d.starts_with("connect failed: ") && d.contains("invalid peer certificate"),
+        "{d}"
+    );
+    let ends = tokio::task::spawn_blocking(move || server.join().expect("server"))
+        .await
+        .expect("join");
+    assert_eq!(ends.len(), 2, "retried");
+    for e in &ends {
+        assert!(
+            e.contains("alert"),
+            "the client did not abort the handshake: {e}"
+        );
+    }
+    let v = wait_for(&mut p, "the others equal", |v| {
+        matches_sim(v, COINBASE, &sims, &config) && matches_sim(v, GEMINI, &sims, &config)
+    })
+    .await;
+    assert_eq!(v.venues[KRAKEN].counters.messages, 0);
+    p.shutdown().await;
+}
