@@ -441,11 +441,16 @@ async fn a_rejected_subscription_is_shown_and_retried_with_capped_backoff() {
     // The others never noticed.
     assert!(matches_sim(&v, KRAKEN, &sims, &config) && matches_sim(&v, GEMINI, &sims, &config));
     sims[COINBASE].reject_subscriptions(None);
+    let t0 = Instant::now();
     step_all(&sims, 10);
     let v = wait_for(&mut p, "coinbase accepted again", |v| {
         matches_sims(v, &sims, &config)
     })
     .await;
+    eprintln!(
+        "rejected subscription: {attempts} attempts in 10 s; live {:?} after the venue accepted again",
+        t0.elapsed()
+    );
     assert_eq!(v.venues[COINBASE].detail, None);
     assert_eq!(v.venues[KRAKEN].counters.reconnects, 0);
 }
@@ -565,6 +570,7 @@ async fn an_oversize_frame_drops_the_connection_and_reconnects() {
     config.max_frame_bytes = 64 << 10;
     let mut p = live_with(&config, &sims, &feed_opts(400, 800)).await;
     let rss0 = rss_bytes();
+    let t0 = Instant::now();
     sims[GEMINI].fault(Fault::Oversize(1 << 20));
     let v = wait_for(&mut p, "gemini down", |v| {
         v.venues[GEMINI].status == Status::Down
@@ -580,6 +586,7 @@ async fn an_oversize_frame_drops_the_connection_and_reconnects() {
         v.venues[GEMINI].counters.reconnects == 1 && matches_sims(v, &sims, &config)
     })
     .await;
+    eprintln!("oversize frame: recovered in {:?}", t0.elapsed());
     others_clean(&v, GEMINI);
     if let (Some(a), Some(b)) = (rss0, rss_bytes()) {
         assert!(b < a + (32 << 20), "rss {a} → {b}");
@@ -782,5 +789,41 @@ async fn a_venue_with_an_untrusted_certificate_is_refused() {
     })
     .await;
     assert_eq!(v.venues[KRAKEN].counters.messages, 0);
+    p.shutdown().await;
+}
+
+/// A silent stall of another kind: the venue accepts the subscription and keeps the connection alive
+/// (heartbeats) but never delivers a book → after twice the silence limit the venue is resynced, and
+/// is live as soon as the venue serves books again. (Real time: the deadline runs on the frames'
+/// wall-clock stamps; the limit is shortened to 1.5 s, so the deadline is 3 s.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_venue_that_never_sends_a_book_is_resubscribed() {
+    let (mut config, sims) = demo_with(quiet(17)).await;
+    config.venues[COINBASE].stale_after_ms = 1500;
+    sims[COINBASE].withhold_snapshots(true);
+    let t0 = std::time::Instant::now();
+    let mut p = start(&config, &feed_opts(50, 400));
+    step_all(&sims, 10);
+    let v = wait_for(&mut p, "coinbase resyncing for want of a book", |v| {
+        v.venues[COINBASE].counters.resyncs >= 1
+    })
+    .await;
+    let waited = t0.elapsed();
+    assert!(waited >= Duration::from_secs(3), "{waited:?}");
+    assert_eq!(v.venues[COINBASE].counters.reconnects, 0);
+    assert_ne!(v.venues[COINBASE].status, Status::Live);
+    // Heartbeats flowed the whole time: this is not the silence of scenario 2.
+    assert!(v.venues[COINBASE].counters.messages >= 3);
+    sims[COINBASE].withhold_snapshots(false);
+    let v = wait_for(&mut p, "coinbase live once books are served", |v| {
+        matches_sims(v, &sims, &config)
+    })
+    .await;
+    eprintln!(
+        "no book: resynced after {waited:?}, live at {:?}",
+        t0.elapsed()
+    );
+    assert!(sims[COINBASE].accepted() >= 2);
+    others_clean(&v, COINBASE);
     p.shutdown().await;
 }

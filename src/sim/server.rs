@@ -135,6 +135,8 @@ struct Shared {
     accepted: AtomicU64,
     /// While set, subscriptions are answered with the venue's error frame carrying this text.
     reject: Mutex<Option<String>>,
+    /// While set, book subscriptions are silently never served (no ack, no snapshot, no updates).
+    withhold: AtomicBool,
     /// Steps a connection may fall behind (the broadcast capacity).
     lag_capacity: usize,
     start: Instant,
@@ -238,6 +240,12 @@ impl SimHandle {
             .unwrap_or_else(PoisonError::into_inner) = text.map(str::to_owned);
     }
 
+    /// While `true`, book subscriptions are accepted in silence and never served: no acknowledgement,
+    /// no snapshot, no updates (other traffic, like Coinbase heartbeats, goes on).
+    pub fn withhold_snapshots(&self, withhold: bool) {
+        self.shared.withhold.store(withhold, Ordering::SeqCst);
+    }
+
     /// Steps the market `n` times as fast as the slowest subscribed connection takes the updates:
     /// whenever a connection is more than half the lag capacity behind, waits for it (so a flood never
     /// drops a connection as lagging). Returns when all `n` steps are taken.
@@ -336,6 +344,7 @@ pub fn spawn_server(
         connections: AtomicUsize::new(0),
         accepted: AtomicU64::new(0),
         reject: Mutex::new(None),
+        withhold: AtomicBool::new(false),
         lag_capacity: opts.lag_capacity.clamp(1, 1 << 20),
         start: Instant::now(),
         start_unix_ns: wall_clock_ns(),
@@ -593,6 +602,9 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
                         .clone();
                     if let (BookRequest::Subscribe, Some(why)) = (reply.book, reject) {
                         reply.frames = vec![rejection(kind, &shared.venue, &why, shared.now_ns())];
+                        reply.book = BookRequest::None;
+                    }
+                    if reply.book == BookRequest::Subscribe && shared.withhold.load(Ordering::SeqCst) {
                         reply.book = BookRequest::None;
                     }
                     if !send_all!(reply.frames) {

@@ -168,6 +168,8 @@ struct VenueState {
     last_frame_ns: Option<i64>,
     rate: RateMeter,
     latency_us: VecDeque<u64>,
+    /// Stream time of the first frame since the venue last needed a snapshot (syncing/resyncing).
+    waiting_since_ns: Option<i64>,
 }
 
 impl VenueState {
@@ -177,6 +179,14 @@ impl VenueState {
         self.adapter.invalidate();
         self.status = status;
         self.detail = detail;
+        self.waiting_since_ns = None;
+    }
+
+    /// How long a connection may talk without delivering a book: twice the silence limit.
+    fn snapshot_deadline_ns(&self) -> i64 {
+        i64::try_from(self.cfg.stale_after_ms)
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(2 * NS_PER_MS)
     }
 }
 
@@ -219,6 +229,7 @@ impl Engine {
                     last_frame_ns: None,
                     rate: RateMeter::default(),
                     latency_us: VecDeque::new(),
+                    waiting_since_ns: None,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -297,6 +308,7 @@ impl Engine {
         v.adapter.reset();
         v.status = Status::Syncing;
         v.detail = None;
+        v.waiting_since_ns = None;
         tracing::info!(target: "connection", venue = %v.cfg.name, ?reason, "connected, subscribed");
     }
 
@@ -342,7 +354,32 @@ impl Engine {
 
     /// One frame received from `venue` at stream time `ts_ns`. Returns what the feed should do, if
     /// anything (a live feed resubscribes or reconnects; a replay just waits for the next snapshot).
+    ///
+    /// A connection that keeps talking (heartbeats, acks, updates it cannot use) without delivering a
+    /// book for twice the venue's silence limit is stalled: it is resynced like an integrity failure.
     pub fn on_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
+        let ctl = self.apply_frame(venue, ts_ns, frame);
+        let v = self.venues.get_mut(venue)?;
+        if ctl.is_some() || !matches!(v.status, Status::Syncing | Status::Resyncing) {
+            v.waiting_since_ns = None;
+            return ctl;
+        }
+        let since = *v.waiting_since_ns.get_or_insert(ts_ns);
+        let deadline = v.snapshot_deadline_ns();
+        if ts_ns.saturating_sub(since) <= deadline {
+            return None;
+        }
+        v.counters.resyncs += 1;
+        let secs = deadline / 1_000_000_000;
+        tracing::warn!(target: "processing", venue = %v.cfg.name, secs, "no book: resync");
+        v.drop_book(
+            Status::Resyncing,
+            Some(format!("no book after {secs}s: resubscribing")),
+        );
+        Some(Control::Resync)
+    }
+
+    fn apply_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
         let v = self.venues.get_mut(venue)?;
         v.counters.messages += 1;
         v.last_frame_ns = Some(ts_ns);
@@ -929,5 +966,40 @@ mod tests {
         let snap = gem_snapshot(&[("buy", "100", "1"), ("sell", "101", "1")]);
         assert_eq!(e.on_frame(GE, T0, &snap), None);
         assert_eq!(e.status(GE), Some(Status::Live));
+    }
+
+    #[test]
+    fn a_connection_that_talks_but_never_delivers_a_book_is_resynced() {
+        let mut e = engine(Action::Sell, "1");
+        e.on_connection(CB, ConnectReason::First);
+        let hb = |seq: u64| {
+            format!(
+                r#"{{"channel":"heartbeats","timestamp":"2026-08-09T21:05:48.8Z","sequence_num":{seq},"events":[{{"current_time":"2026-08-09 21:05:48.854840045 +0000 UTC m=+41691.260485341","heartbeat_counter":{seq}}}]}}"#
+            )
+        };
+        // Coinbase's silence limit is 5 s: heartbeats for 10 s are patience, past that a stall.
+        for s in 0..=10 {
+            let ts = T0 + i64::try_from(s).expect("small") * 1_000 * MS;
+            assert_eq!(e.on_frame(CB, ts, &hb(s)), None, "at {s} s");
+        }
+        assert_eq!(e.status(CB), Some(Status::Syncing));
+        assert_eq!(
+            e.on_frame(CB, T0 + 10_001 * MS, &hb(11)),
+            Some(Control::Resync)
+        );
+        let v = e.view(T0 + 10_001 * MS, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Resyncing);
+        assert_eq!(
+            v.venues[CB].detail.as_deref(),
+            Some("no book after 10s: resubscribing")
+        );
+        assert_eq!(v.venues[CB].counters.resyncs, 1);
+        // The clock restarts: a snapshot makes it live, and live venues are never timed out.
+        assert_eq!(e.on_frame(CB, T0 + 10_002 * MS, &hb(12)), None);
+        e.on_connection(CB, ConnectReason::Resync);
+        let snap = cb_frame(0, "snapshot", &[("bid", "100", "1"), ("offer", "101", "1")]);
+        assert_eq!(e.on_frame(CB, T0 + 11_000 * MS, &snap), None);
+        assert_eq!(e.on_frame(CB, T0 + 60_000 * MS, &hb(1)), None);
+        assert_eq!(e.status(CB), Some(Status::Live));
     }
 }
