@@ -364,7 +364,7 @@ fn spawn_actor(
 pub(crate) async fn demo_config(
     config: &Config,
 ) -> Result<(Config, Vec<crate::sim::SimHandle>), String> {
-    crate::sim::start_demo(config, crate::sim::SimOptions::default())
+    crate::sim::start_demo(config, crate::sim::SimOptions::demo())
         .await
         .map_err(|e| format!("cannot start the simulated exchanges: {e}"))
 }

@@ -2,89 +2,18 @@
 //! a recorded session replayed through the same engine.
 
 use std::io::BufReader;
-use std::sync::Arc;
-use std::time::Duration;
 
-use cra_tui::config::Config;
 use cra_tui::feed::capture::Recorder;
 use cra_tui::feed::ws::FeedOptions;
 use cra_tui::headless;
-use cra_tui::market::{Action, Decimal, OrderBook, Side, walk};
+use cra_tui::market::{Action, Decimal};
 use cra_tui::replay::{Speed, replay_headless};
-use cra_tui::run::{Pipeline, start_live};
-use cra_tui::sim::{SimHandle, SimOptions, start_demo};
-use cra_tui::state::engine::{Engine, Ticket, ViewOptions};
-use cra_tui::state::view::{Source, Status, View};
-use tokio::time::timeout;
+use cra_tui::run::start_live;
+use cra_tui::state::engine::{Engine, ViewOptions};
+use cra_tui::state::view::{Source, Status};
+mod common;
 
-fn ticket(action: Action) -> Ticket {
-    Ticket {
-        action,
-        quantity: Decimal::from(15),
-        step: Decimal::ONE,
-    }
-}
-
-/// Waits (event-driven, bounded) until `pred` holds for the latest View.
-async fn wait_for(p: &mut Pipeline, what: &str, pred: impl Fn(&View) -> bool) -> Arc<View> {
-    let r = timeout(Duration::from_secs(30), async {
-        loop {
-            let v = p.views.borrow_and_update().clone();
-            if pred(&v) {
-                return v;
-            }
-            if p.views.changed().await.is_err() {
-                panic!("actor ended while waiting for {what}");
-            }
-        }
-    })
-    .await;
-    match r {
-        Ok(v) => v,
-        Err(_) => panic!(
-            "timed out waiting for {what}: {:?}",
-            p.views
-                .borrow()
-                .venues
-                .iter()
-                .map(|v| (&v.name, v.status, &v.detail))
-                .collect::<Vec<_>>()
-        ),
-    }
-}
-
-/// What the client should hold of a server book: Kraken clients see the subscribed top-`depth` window.
-fn client_view(sim: &OrderBook, depth: Option<u32>) -> OrderBook {
-    let mut b = sim.clone();
-    if let Some(d) = depth {
-        b.truncate(usize::try_from(d).unwrap_or(usize::MAX));
-    }
-    b
-}
-
-/// True when every venue's walk and level counts equal what the simulator's books give.
-fn matches_sims(v: &View, sims: &[SimHandle], config: &Config) -> bool {
-    v.venues
-        .iter()
-        .zip(sims)
-        .zip(&config.venues)
-        .all(|((vv, sim), cfg)| {
-            let book = client_view(&sim.book(), cfg.depth);
-            let expected = walk(book.levels(v.side()), v.quantity);
-            vv.status == Status::Live
-                && vv.walk == expected
-                && vv.book_levels == (book.depth(Side::Bid), book.depth(Side::Ask))
-        })
-}
-
-async fn demo(seed: u64) -> (Config, Vec<SimHandle>) {
-    let config = Config::default_config().expect("default config");
-    let opts = SimOptions {
-        seed,
-        ..SimOptions::default()
-    };
-    start_demo(&config, opts).await.expect("simulators")
-}
+use common::{demo, matches_sims, ticket, wait_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simulators_to_feeds_to_view_and_headless_line() {

@@ -3,9 +3,12 @@
 //! jittered exponential backoff. It never decodes: the engine does, so live, demo and replay share
 //! every check.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, sleep, timeout};
@@ -137,14 +140,89 @@ enum End {
 }
 
 /// Runs venue `venue`'s feed until `events` is closed or `control` is dropped.
+///
+/// A panic inside the feed is contained here: the venue is reported `down` ("internal error: …"),
+/// and after a backoff delay a fresh feed starts (the other venues never notice).
 pub async fn run_feed(
     venue: usize,
     cfg: VenueConfig,
     keepalive: Option<String>,
     opts: FeedOptions,
     events: mpsc::Sender<FeedEvent>,
-    mut control: mpsc::Receiver<Control>,
+    control: mpsc::Receiver<Control>,
 ) {
+    // Shared with each run so a restarted feed keeps the actor's control channel.
+    let control = Arc::new(tokio::sync::Mutex::new(control));
+    let name = cfg.name.clone();
+    supervise(venue, &name, &events.clone(), &opts.clone(), || {
+        feed_loop(
+            venue,
+            cfg.clone(),
+            keepalive.clone(),
+            opts.clone(),
+            events.clone(),
+            Arc::clone(&control),
+        )
+    })
+    .await;
+}
+
+/// Runs `body()` to its end; each time it panics, reports venue `venue` down with the panic's text,
+/// waits a backoff delay and runs a fresh `body()`. Returns when a run ends normally or `events`
+/// is closed.
+async fn supervise<F, Fut>(
+    venue: usize,
+    name: &str,
+    events: &mpsc::Sender<FeedEvent>,
+    opts: &FeedOptions,
+    mut body: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
+    loop {
+        let Err(panic) = AssertUnwindSafe(body()).catch_unwind().await else {
+            return;
+        };
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned());
+        tracing::error!(target: "connection", venue = %name, panic = %what, "feed task panicked: restarting it");
+        let delay = backoff.next_delay();
+        let down = LinkStatus::Down {
+            reason: format!("internal error: {}", crate::feed::truncate_for_log(&what)),
+            retry_in_ms: millis(delay),
+        };
+        if events
+            .send(FeedEvent::Link {
+                venue,
+                status: down,
+            })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        tokio::select! {
+            () = sleep(delay) => {}
+            () = events.closed() => return,
+        }
+    }
+}
+
+/// One feed's connect / session / backoff loop (see [`run_feed`]).
+async fn feed_loop(
+    venue: usize,
+    cfg: VenueConfig,
+    keepalive: Option<String>,
+    opts: FeedOptions,
+    events: mpsc::Sender<FeedEvent>,
+    control: Arc<tokio::sync::Mutex<mpsc::Receiver<Control>>>,
+) {
+    let mut control = control.lock().await;
     let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
     let mut reason = ConnectReason::First;
     let ws_config = WebSocketConfig::default()
@@ -349,5 +427,47 @@ mod tests {
         }
         b.reset();
         assert!(b.next_delay() <= Duration::from_millis(100));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_feed_is_reported_down_and_restarted() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let opts = FeedOptions {
+            backoff_base: Duration::from_millis(100),
+            backoff_cap: Duration::from_millis(400),
+            ..FeedOptions::default()
+        };
+        let mut runs = 0;
+        let t0 = Instant::now();
+        supervise(3, "kraken", &tx, &opts, || {
+            runs += 1;
+            let n = runs;
+            async move {
+                assert!(n > 2, "feed bug #{n}");
+            }
+        })
+        .await;
+        assert_eq!(runs, 3);
+        let mut delays = Vec::new();
+        while let Ok(ev) = rx.try_recv() {
+            match ev {
+                FeedEvent::Link {
+                    venue: 3,
+                    status:
+                        LinkStatus::Down {
+                            reason,
+                            retry_in_ms,
+                        },
+                } => {
+                    assert!(reason.starts_with("internal error: feed bug #"), "{reason}");
+                    delays.push(retry_in_ms);
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(delays.len(), 2);
+        assert!((50..=100).contains(&delays[0]) && (100..=200).contains(&delays[1]));
+        // It waited the delays it announced before each restart.
+        assert!(t0.elapsed() >= Duration::from_millis(delays[0] + delays[1]));
     }
 }

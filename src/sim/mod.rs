@@ -25,7 +25,7 @@ use rust_decimal::Decimal;
 use crate::market::OrderBook;
 
 pub use market::{Change, MarketParams, SimMarket, Step, Trade};
-pub use server::{SimHandle, spawn_server, start_demo};
+pub use server::{Fault, SimHandle, spawn_server, start_demo};
 
 /// The venue protocols the simulator speaks, named by the config's `adapter`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,7 +92,25 @@ impl Default for SimOptions {
     }
 }
 
+/// Environment variable read by [`SimOptions::demo`]: market steps per second per venue.
+pub const DEMO_RATE_ENV: &str = "CRA_TUI_DEMO_RATE";
+
 impl SimOptions {
+    /// The options of `--demo`: the defaults, with `updates_per_sec` taken from `CRA_TUI_DEMO_RATE`
+    /// when it holds a number (soak and load runs; values above 1000 step several times per
+    /// millisecond tick).
+    #[must_use]
+    pub fn demo() -> Self {
+        let mut o = Self::default();
+        if let Some(rate) = std::env::var(DEMO_RATE_ENV)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            o.updates_per_sec = rate;
+        }
+        o
+    }
+
     /// The seed of one venue's market: `seed` mixed with the venue's name (FNV-1a + SplitMix64).
     #[must_use]
     pub fn venue_seed(&self, venue_name: &str) -> u64 {

@@ -24,6 +24,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::market::{SimMarket, Step};
 use super::{BookRequest, SimOptions, SimVenue, new_session, wall_clock_ns};
@@ -37,6 +39,85 @@ enum Control {
     Inject(Arc<str>),
     /// Drop the connection without a close frame.
     Drop,
+    /// A scripted fault.
+    Fault(Fault),
+}
+
+/// A scripted fault, applied by every connection open when [`SimHandle::fault`] is called.
+///
+/// Connection faults act at once (even while the venue is paused); stream faults act on the next
+/// book update frame(s) the connection sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Close politely: a WebSocket close frame (1001, "going away"), then the socket.
+    Close,
+    /// Abort: an abrupt TCP reset (`SO_LINGER` 0, no close frame, no FIN).
+    Reset,
+    /// Send these bytes as a binary frame.
+    Binary(Vec<u8>),
+    /// Send one text frame of this many bytes (a JSON string padded with `x`).
+    Oversize(usize),
+    /// Leave out the next update frame (Coinbase: a `sequence_num` gap).
+    SkipUpdate,
+    /// Send the next update frame twice (Coinbase: a duplicate `sequence_num`).
+    DuplicateUpdate,
+    /// Send the next two update frames in reverse order.
+    SwapUpdates,
+    /// Kraken: the next update carries a wrong checksum (the real one with its low bit flipped).
+    CorruptChecksum,
+    /// Stream an update putting a bid at the best ask on this connection only (its encoder numbers
+    /// and checksums it like any update): the client's book is crossed, the server's is not.
+    CrossBook,
+}
+
+/// A stream fault waiting for the next update frame(s) of a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StreamFault {
+    Skip,
+    Duplicate,
+    /// Hold the next frames, send them after the following ones.
+    Swap(Option<Vec<String>>),
+    Corrupt,
+}
+
+impl StreamFault {
+    /// Applies the fault to one step's frames: what to send now, and what is left of the fault.
+    fn apply(self, frames: Vec<String>) -> (Vec<String>, Option<StreamFault>) {
+        if frames.is_empty() {
+            return (frames, Some(self));
+        }
+        match self {
+            StreamFault::Skip => (Vec::new(), None),
+            StreamFault::Duplicate => {
+                let mut twice = frames.clone();
+                twice.extend(frames);
+                (twice, None)
+            }
+            StreamFault::Swap(None) => (Vec::new(), Some(StreamFault::Swap(Some(frames)))),
+            StreamFault::Swap(Some(held)) => {
+                let mut out = frames;
+                out.extend(held);
+                (out, None)
+            }
+            StreamFault::Corrupt => (frames.into_iter().map(corrupt_checksum).collect(), None),
+        }
+    }
+}
+
+/// Flips the low bit of the first `"checksum":N` of a frame.
+fn corrupt_checksum(frame: String) -> String {
+    const KEY: &str = "\"checksum\":";
+    let Some(at) = frame.find(KEY) else {
+        return frame;
+    };
+    let start = at + KEY.len();
+    let end = frame[start..]
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(frame.len(), |i| start + i);
+    match frame[start..end].parse::<u64>() {
+        Ok(n) => format!("{}{}{}", &frame[..start], n ^ 1, &frame[end..]),
+        Err(_) => frame,
+    }
 }
 
 /// State shared by a server's tasks and its handle.
@@ -52,6 +133,12 @@ struct Shared {
     shutdown: watch::Sender<bool>,
     connections: AtomicUsize,
     accepted: AtomicU64,
+    /// While set, subscriptions are answered with the venue's error frame carrying this text.
+    reject: Mutex<Option<String>>,
+    /// While set, book subscriptions are silently never served (no ack, no snapshot, no updates).
+    withhold: AtomicBool,
+    /// Steps a connection may fall behind (the broadcast capacity).
+    lag_capacity: usize,
     start: Instant,
     start_unix_ns: u64,
 }
@@ -137,6 +224,49 @@ impl SimHandle {
         let _ = self.shared.control.send(Control::Drop);
     }
 
+    /// Applies a scripted [`Fault`] to every open connection.
+    pub fn fault(&self, fault: Fault) {
+        let _ = self.shared.control.send(Control::Fault(fault));
+    }
+
+    /// While `Some(text)`, every subscription request is refused with the venue's own error frame
+    /// carrying `text` (Kraken `{"error":…,"success":false}`, Coinbase `{"type":"error","message":…}`,
+    /// Gemini `{"type":"error","reason":…}`) and no book is streamed. `None` accepts again.
+    pub fn reject_subscriptions(&self, text: Option<&str>) {
+        *self
+            .shared
+            .reject
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = text.map(str::to_owned);
+    }
+
+    /// While `true`, book subscriptions are accepted in silence and never served: no acknowledgement,
+    /// no snapshot, no updates (other traffic, like Coinbase heartbeats, goes on).
+    pub fn withhold_snapshots(&self, withhold: bool) {
+        self.shared.withhold.store(withhold, Ordering::SeqCst);
+    }
+
+    /// Steps the market `n` times as fast as the slowest subscribed connection takes the updates:
+    /// whenever a connection is more than half the lag capacity behind, waits for it (so a flood never
+    /// drops a connection as lagging). Returns when all `n` steps are taken.
+    pub async fn flood(&self, n: u64) {
+        let high = (self.shared.lag_capacity / 2).max(1);
+        let mut done = 0;
+        while done < n {
+            if self.shared.steps.len() >= high {
+                // Pacing only (no outcome depends on it): let the connections drain.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                continue;
+            }
+            let batch = (n - done).min(64);
+            for _ in 0..batch {
+                self.shared.step_once();
+            }
+            done += batch;
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Pauses (`true`) or resumes the venue: while paused the market does not step on its own and
     /// connections send nothing and read nothing (acks, snapshots, heartbeats wait), except injected
     /// frames. Explicit [`SimHandle::step`]s are still queued for delivery after the pause.
@@ -213,12 +343,18 @@ pub fn spawn_server(
         shutdown: watch::Sender::new(false),
         connections: AtomicUsize::new(0),
         accepted: AtomicU64::new(0),
+        reject: Mutex::new(None),
+        withhold: AtomicBool::new(false),
+        lag_capacity: opts.lag_capacity.clamp(1, 1 << 20),
         start: Instant::now(),
         start_unix_ns: wall_clock_ns(),
     });
     if opts.updates_per_sec > 0 {
-        let period = Duration::from_nanos(1_000_000_000 / u64::from(opts.updates_per_sec));
-        tokio::spawn(run_market(Arc::clone(&shared), period));
+        // Timers tick at most once a millisecond: faster rates take several steps per tick.
+        let rate = u64::from(opts.updates_per_sec);
+        let per_tick = rate.div_ceil(1000).max(1);
+        let period = Duration::from_nanos(1_000_000_000 * per_tick / rate);
+        tokio::spawn(run_market(Arc::clone(&shared), period, per_tick));
     }
     tokio::spawn(accept_loop(Arc::clone(&shared), listener));
     Ok(SimHandle { addr, shared })
@@ -242,7 +378,7 @@ pub async fn start_demo(config: &Config, opts: SimOptions) -> io::Result<(Config
     Ok((out, handles))
 }
 
-async fn run_market(shared: Arc<Shared>, period: Duration) {
+async fn run_market(shared: Arc<Shared>, period: Duration, per_tick: u64) {
     let mut shutdown = shared.shutdown.subscribe();
     let mut tick = tokio::time::interval_at(Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -251,7 +387,9 @@ async fn run_market(shared: Arc<Shared>, period: Duration) {
             () = stopped(&mut shutdown) => return,
             _ = tick.tick() => {
                 if !*shared.paused.borrow() && !shared.frozen.load(Ordering::SeqCst) {
-                    shared.step_once();
+                    for _ in 0..per_tick {
+                        shared.step_once();
+                    }
                 }
             }
         }
@@ -303,12 +441,46 @@ async fn recv_step(
 enum End {
     /// Close politely (shutdown, subscription deadline).
     Close,
+    /// Close politely with 1001 "going away" (the [`Fault::Close`] fault).
+    GoingAway,
     /// Just drop the socket (fault injection, client gone, lag).
     Drop,
+    /// Reset the TCP connection (the [`Fault::Reset`] fault).
+    Reset,
     /// The client closed: flush the close reply tungstenite queued.
     Answered,
 }
 
+/// The venue's own error reply to a refused subscription.
+fn rejection(kind: SimVenue, venue: &VenueConfig, text: &str, now_ns: u64) -> String {
+    match kind {
+        SimVenue::Kraken => {
+            let t = super::rfc3339(now_ns, 6);
+            super::kraken::error_frame(text, "subscribe", Some(&venue.symbol), None, &t, &t)
+        }
+        SimVenue::Coinbase => super::coinbase::error_frame(text),
+        SimVenue::Gemini => super::gemini::error_frame(text),
+    }
+}
+
+/// A one-change step putting a bid at the market's best ask (crosses a client's book).
+fn crossing_step(shared: &Shared) -> Option<Step> {
+    let m = shared.market();
+    let (ask, _) = m.book().best(crate::market::Side::Ask)?;
+    Some(Step {
+        changes: vec![super::market::Change {
+            side: crate::market::Side::Bid,
+            price: ask,
+            qty: rust_decimal::Decimal::ONE,
+        }],
+        trades: Vec::new(),
+    })
+}
+
+#[expect(
+    clippy::too_many_lines,
+    reason = "one select loop: splitting it would scatter the connection's state"
+)]
 async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
     let _ = tcp.set_nodelay(true);
     let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
@@ -317,6 +489,9 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
     let conn_no = shared.accepted.fetch_add(1, Ordering::SeqCst);
     shared.connections.fetch_add(1, Ordering::SeqCst);
     let _open = Open(&shared.connections);
+    let Some(kind) = SimVenue::from_adapter(&shared.venue.adapter) else {
+        return;
+    };
     let Some(mut session) = new_session(
         &shared.venue,
         shared.seed ^ conn_no.wrapping_mul(0x9e37_79b9),
@@ -329,6 +504,7 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
     let mut paused = shared.paused.subscribe();
     let mut shutdown = shared.shutdown.subscribe();
     let mut steps: Option<broadcast::Receiver<Arc<Step>>> = None;
+    let mut stream_fault: Option<StreamFault> = None;
     let period = session.tick_period();
     let mut ticks = tokio::time::interval_at(Instant::now() + period, period);
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -350,18 +526,57 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
         }};
     }
 
+    // One control message; `Some(end)` ends the connection.
+    macro_rules! on_control {
+        ($c:expr) => {
+            match $c {
+                Ok(Control::Inject(f)) => (!send_all!([f.to_string()])).then_some(End::Drop),
+                Ok(Control::Drop) | Err(broadcast::error::RecvError::Closed) => Some(End::Drop),
+                Err(broadcast::error::RecvError::Lagged(_)) => None,
+                Ok(Control::Fault(fault)) => match fault {
+                    Fault::Close => Some(End::GoingAway),
+                    Fault::Reset => Some(End::Reset),
+                    Fault::Binary(b) => tx
+                        .send(Message::binary(b))
+                        .await
+                        .is_err()
+                        .then_some(End::Drop),
+                    Fault::Oversize(n) => {
+                        let big = format!("\"{}\"", "x".repeat(n.saturating_sub(2)));
+                        (!send_all!([big])).then_some(End::Drop)
+                    }
+                    Fault::SkipUpdate => {
+                        stream_fault = Some(StreamFault::Skip);
+                        None
+                    }
+                    Fault::DuplicateUpdate => {
+                        stream_fault = Some(StreamFault::Duplicate);
+                        None
+                    }
+                    Fault::SwapUpdates => {
+                        stream_fault = Some(StreamFault::Swap(None));
+                        None
+                    }
+                    Fault::CorruptChecksum => {
+                        stream_fault = Some(StreamFault::Corrupt);
+                        None
+                    }
+                    Fault::CrossBook => match crossing_step(&shared) {
+                        Some(step) => (!send_all!(session.on_step(&step, shared.now_ns())))
+                            .then_some(End::Drop),
+                        None => None,
+                    },
+                },
+            }
+        };
+    }
+
     let end = loop {
         if *paused.borrow_and_update() {
             tokio::select! {
                 biased;
                 () = stopped(&mut shutdown) => break End::Close,
-                c = control.recv() => match c {
-                    Ok(Control::Inject(f)) => {
-                        if !send_all!([f.to_string()]) { break End::Drop; }
-                    }
-                    Ok(Control::Drop) | Err(broadcast::error::RecvError::Closed) => break End::Drop,
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                },
+                c = control.recv() => if let Some(end) = on_control!(c) { break end; },
                 _ = paused.changed() => {}
             }
             continue;
@@ -375,17 +590,23 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
         tokio::select! {
             biased;
             () = stopped(&mut shutdown) => break End::Close,
-            c = control.recv() => match c {
-                Ok(Control::Inject(f)) => {
-                    if !send_all!([f.to_string()]) { break End::Drop; }
-                }
-                Ok(Control::Drop) | Err(broadcast::error::RecvError::Closed) => break End::Drop,
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-            },
+            c = control.recv() => if let Some(end) = on_control!(c) { break end; },
             _ = paused.changed() => {}
             msg = rx.next() => match msg {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = session.on_text(text.as_str(), shared.now_ns());
+                    let mut reply = session.on_text(text.as_str(), shared.now_ns());
+                    let reject = shared
+                        .reject
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .clone();
+                    if let (BookRequest::Subscribe, Some(why)) = (reply.book, reject) {
+                        reply.frames = vec![rejection(kind, &shared.venue, &why, shared.now_ns())];
+                        reply.book = BookRequest::None;
+                    }
+                    if reply.book == BookRequest::Subscribe && shared.withhold.load(Ordering::SeqCst) {
+                        reply.book = BookRequest::None;
+                    }
                     if !send_all!(reply.frames) {
                         break End::Drop;
                     }
@@ -410,7 +631,13 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
             },
             step = recv_step(&mut steps) => match step {
                 Ok(step) => {
-                    if !send_all!(session.on_step(&step, shared.now_ns())) {
+                    let mut frames = session.on_step(&step, shared.now_ns());
+                    if let Some(f) = stream_fault.take() {
+                        let (now, left) = f.apply(frames);
+                        frames = now;
+                        stream_fault = left;
+                    }
+                    if !send_all!(frames) {
                         break End::Drop;
                     }
                 }
@@ -437,8 +664,21 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream) {
         End::Close => {
             let _ = tx.send(Message::Close(None)).await;
         }
+        End::GoingAway => {
+            let frame = CloseFrame {
+                code: CloseCode::Away,
+                reason: "server going away".into(),
+            };
+            let _ = tx.send(Message::Close(Some(frame))).await;
+        }
         End::Answered => {
             let _ = tx.flush().await;
+        }
+        End::Reset => {
+            if let Ok(ws) = rx.reunite(tx) {
+                // Dropping a socket with a zero linger sends RST instead of FIN.
+                let _ = ws.get_ref().set_zero_linger();
+            }
         }
         End::Drop => {}
     }

@@ -173,6 +173,8 @@ struct VenueState {
     retry_at_ns: Option<i64>,
     rate: RateMeter,
     latency_us: VecDeque<u64>,
+    /// Stream time of the first frame since the venue last needed a snapshot (syncing/resyncing).
+    waiting_since_ns: Option<i64>,
 }
 
 impl VenueState {
@@ -182,6 +184,14 @@ impl VenueState {
         self.adapter.invalidate();
         self.status = status;
         self.detail = detail;
+        self.waiting_since_ns = None;
+    }
+
+    /// How long a connection may talk without delivering a book: twice the silence limit.
+    fn snapshot_deadline_ns(&self) -> i64 {
+        i64::try_from(self.cfg.stale_after_ms)
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(2 * NS_PER_MS)
     }
 }
 
@@ -225,6 +235,7 @@ impl Engine {
                     retry_at_ns: None,
                     rate: RateMeter::default(),
                     latency_us: VecDeque::new(),
+                    waiting_since_ns: None,
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -303,6 +314,7 @@ impl Engine {
         v.adapter.reset();
         v.status = Status::Syncing;
         v.detail = None;
+        v.waiting_since_ns = None;
         tracing::info!(target: "connection", venue = %v.cfg.name, ?reason, "connected, subscribed");
     }
 
@@ -349,13 +361,52 @@ impl Engine {
 
     /// One frame received from `venue` at stream time `ts_ns`. Returns what the feed should do, if
     /// anything (a live feed resubscribes or reconnects; a replay just waits for the next snapshot).
+    ///
+    /// A connection that keeps talking (heartbeats, acks, updates it cannot use) without delivering a
+    /// book for twice the venue's silence limit is stalled: it is resynced like an integrity failure.
     pub fn on_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
+        let ctl = self.apply_frame(venue, ts_ns, frame);
+        let v = self.venues.get_mut(venue)?;
+        if ctl.is_some() || !matches!(v.status, Status::Syncing | Status::Resyncing) {
+            v.waiting_since_ns = None;
+            return ctl;
+        }
+        let since = *v.waiting_since_ns.get_or_insert(ts_ns);
+        let deadline = v.snapshot_deadline_ns();
+        if ts_ns.saturating_sub(since) <= deadline {
+            return None;
+        }
+        v.counters.resyncs += 1;
+        let secs = deadline / 1_000_000_000;
+        tracing::warn!(target: "processing", venue = %v.cfg.name, secs, "no book: resync");
+        v.drop_book(
+            Status::Resyncing,
+            Some(format!("no book after {secs}s: resubscribing")),
+        );
+        Some(Control::Resync)
+    }
+
+    fn apply_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
         let v = self.venues.get_mut(venue)?;
         v.counters.messages += 1;
         v.last_frame_ns = Some(ts_ns);
         v.rate.record(ts_ns);
         let name = &v.cfg.name;
-        match v.adapter.on_frame(frame, &mut v.book) {
+        // A decoder bug must not take every venue down with the actor: contain it to this venue.
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            v.adapter.on_frame(frame, &mut v.book)
+        }));
+        let Ok(decoded) = decoded else {
+            v.counters.bad_frames += 1;
+            v.counters.resyncs += 1;
+            tracing::error!(target: "processing", venue = %name, frame = truncate_for_log(frame), "decoder panicked: book dropped, resync");
+            v.book.clear();
+            v.adapter.reset();
+            v.status = Status::Resyncing;
+            v.detail = Some("internal error: resync".to_owned());
+            return Some(Control::Resync);
+        };
+        match decoded {
             Ok(FrameOutcome::Snapshot | FrameOutcome::Update) => {
                 if v.book.is_crossed() {
                     v.counters.crossed_books += 1;
@@ -386,6 +437,12 @@ impl Engine {
             Err(FrameError::Malformed(why)) => {
                 v.counters.bad_frames += 1;
                 tracing::warn!(target: "processing", venue = %name, %why, frame = truncate_for_log(frame), "bad frame");
+                None
+            }
+            Err(e) if v.status == Status::Resyncing => {
+                // The book is already dropped and a fresh one requested: later failures on the same
+                // stream (e.g. the rest of a reordered pair) belong to the same incident.
+                tracing::debug!(target: "processing", venue = %name, error = %e, "integrity failure while resyncing");
                 None
             }
             Err(e) => {
@@ -920,5 +977,81 @@ mod tests {
             e.command(&Command::StepDown);
         }
         assert_eq!(e.ticket().step, d("0.00000001"));
+    }
+
+    /// Panics on a frame saying "boom"; otherwise a Gemini adapter.
+    struct Panicky(Box<dyn Adapter>);
+
+    impl Adapter for Panicky {
+        fn reset(&mut self) {
+            self.0.reset();
+        }
+        fn on_frame(
+            &mut self,
+            frame: &str,
+            book: &mut OrderBook,
+        ) -> Result<FrameOutcome, FrameError> {
+            assert!(frame != "boom", "decoder bug");
+            self.0.on_frame(frame, book)
+        }
+    }
+
+    #[test]
+    fn a_decoder_panic_is_contained_to_its_venue() {
+        let mut e = two_live(Action::Sell, "1");
+        let cfg = Config::default_config().expect("config");
+        let inner = build_adapter(&cfg.venues[GE], Limits::default()).expect("adapter");
+        e.venues[GE].adapter = Box::new(Panicky(inner));
+        assert_eq!(e.on_frame(GE, T0, "boom"), Some(Control::Resync));
+        let v = e.view(T0, ViewOptions { depth: false });
+        assert_eq!(status(&v, GE), Status::Resyncing);
+        assert_eq!(v.venues[GE].book_levels, (0, 0));
+        assert_eq!(
+            (
+                v.venues[GE].counters.bad_frames,
+                v.venues[GE].counters.resyncs
+            ),
+            (1, 1)
+        );
+        assert_eq!(status(&v, CB), Status::Live);
+        // The same adapter takes the next snapshot.
+        let snap = gem_snapshot(&[("buy", "100", "1"), ("sell", "101", "1")]);
+        assert_eq!(e.on_frame(GE, T0, &snap), None);
+        assert_eq!(e.status(GE), Some(Status::Live));
+    }
+
+    #[test]
+    fn a_connection_that_talks_but_never_delivers_a_book_is_resynced() {
+        let mut e = engine(Action::Sell, "1");
+        e.on_connection(CB, ConnectReason::First);
+        let hb = |seq: u64| {
+            format!(
+                r#"{{"channel":"heartbeats","timestamp":"2026-08-09T21:05:48.8Z","sequence_num":{seq},"events":[{{"current_time":"2026-08-09 21:05:48.854840045 +0000 UTC m=+41691.260485341","heartbeat_counter":{seq}}}]}}"#
+            )
+        };
+        // Coinbase's silence limit is 5 s: heartbeats for 10 s are patience, past that a stall.
+        for s in 0..=10 {
+            let ts = T0 + i64::try_from(s).expect("small") * 1_000 * MS;
+            assert_eq!(e.on_frame(CB, ts, &hb(s)), None, "at {s} s");
+        }
+        assert_eq!(e.status(CB), Some(Status::Syncing));
+        assert_eq!(
+            e.on_frame(CB, T0 + 10_001 * MS, &hb(11)),
+            Some(Control::Resync)
+        );
+        let v = e.view(T0 + 10_001 * MS, ViewOptions { depth: false });
+        assert_eq!(status(&v, CB), Status::Resyncing);
+        assert_eq!(
+            v.venues[CB].detail.as_deref(),
+            Some("no book after 10s: resubscribing")
+        );
+        assert_eq!(v.venues[CB].counters.resyncs, 1);
+        // The clock restarts: a snapshot makes it live, and live venues are never timed out.
+        assert_eq!(e.on_frame(CB, T0 + 10_002 * MS, &hb(12)), None);
+        e.on_connection(CB, ConnectReason::Resync);
+        let snap = cb_frame(0, "snapshot", &[("bid", "100", "1"), ("offer", "101", "1")]);
+        assert_eq!(e.on_frame(CB, T0 + 11_000 * MS, &snap), None);
+        assert_eq!(e.on_frame(CB, T0 + 60_000 * MS, &hb(1)), None);
+        assert_eq!(e.status(CB), Some(Status::Live));
     }
 }
