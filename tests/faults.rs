@@ -744,22 +744,22 @@ async fn a_venue_with_an_untrusted_certificate_is_refused() {
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // Serves two handshakes; reports how each ended (the client must abort them).
-    let server = std::thread::spawn(move || {
-        let mut ends = Vec::new();
-        for _ in 0..2 {
-            let Ok((sock, _)) = listener.accept() else {
-                break;
-            };
+    // Serves every handshake for as long as the test runs (so the venue keeps failing on the
+    // certificate, never on a refused connection) and reports how each ended: the client must abort.
+    let (ends_tx, ends_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        while let Ok((sock, _)) = listener.accept() {
             let conn = rustls::ServerConnection::new(Arc::clone(&server_cfg)).expect("conn");
             let mut tls = rustls::StreamOwned::new(conn, sock);
             let mut buf = [0u8; 64];
-            ends.push(match tls.read(&mut buf) {
+            let end = match tls.read(&mut buf) {
                 Ok(n) => format!("read {n} bytes"),
                 Err(e) => e.to_string(),
-            });
+            };
+            if ends_tx.send(end).is_err() {
+                break;
+            }
         }
-        ends
     });
     let (mut config, sims) = demo_with(quiet(16)).await;
     config.venues[KRAKEN].url = format!("wss://{addr}/");
@@ -774,9 +774,17 @@ async fn a_venue_with_an_untrusted_certificate_is_refused() {
         d.starts_with("connect failed: ") && d.contains("invalid peer certificate"),
         "{d}"
     );
-    let ends = tokio::task::spawn_blocking(move || server.join().expect("server"))
-        .await
-        .expect("join");
+    let ends = tokio::task::spawn_blocking(move || {
+        (0..2)
+            .map(|_| {
+                ends_rx
+                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .expect("a handshake")
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("join");
     assert_eq!(ends.len(), 2, "retried");
     for e in &ends {
         assert!(
