@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use crate::feed::capture::{CaptureLine, Dir, Parsed, parse_line};
+use crate::feed::capture::{CaptureLine, Dir, LineDecoder, Parsed};
 use crate::feed::ws::FeedEvent;
 use crate::headless;
 use crate::state::engine::{ConnectReason, Engine, LinkStatus, ViewOptions};
@@ -132,6 +132,7 @@ pub fn replay_headless(
     let mut last_ts = 0;
     let wall_start = Instant::now();
     let mut buf = String::new();
+    let mut decoder = LineDecoder::new();
     let emit = |engine: &Engine,
                 ts: i64,
                 stats: &mut ReplayStats,
@@ -146,7 +147,7 @@ pub fn replay_headless(
             break;
         }
         stats.lines += 1;
-        let line = match parse_line(&buf) {
+        let line = match decoder.decode(&buf) {
             Ok(Parsed::Frame(l)) => l,
             Ok(Parsed::Skip) => continue,
             Err(e) => {
@@ -206,6 +207,7 @@ pub async fn replay_feed(
         names,
     };
     let mut buf = String::new();
+    let mut decoder = LineDecoder::new();
     let mut start: Option<(i64, tokio::time::Instant)> = None;
     let mut n = 0u64;
     loop {
@@ -219,7 +221,7 @@ pub async fn replay_feed(
             }
         }
         n += 1;
-        let line = match parse_line(&buf) {
+        let line = match decoder.decode(&buf) {
             Ok(Parsed::Frame(l)) => l,
             Ok(Parsed::Skip) => continue,
             Err(e) => {

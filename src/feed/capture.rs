@@ -4,6 +4,13 @@
 //! `{"ts_ns":…,"venue":"kraken","dir":"in"|"out","frame":"<verbatim frame text>"}` (`dir` defaults to
 //! `in`), optionally preceded by a `{"format":"cra-tui-capture","version":1,…}` header. The frame is a
 //! JSON string, so number tokens survive byte for byte (Kraken's checksum depends on them).
+//!
+//! Reading: [`parse_line`] is the plain `serde_json` parse (the frame comes out as an owned `String`
+//! whenever it holds escapes — i.e. always for a JSON frame). [`LineDecoder`] is the replay's fast
+//! path: a line in the exact layout the recorder writes (`ts_ns`, `venue`, `dir`, `frame`, no spaces)
+//! is read by hand and its frame unescaped into a buffer the decoder keeps, so a line costs one scan
+//! and no allocation; anything else — other key orders, `\u` escapes, errors — goes to
+//! [`parse_line`], so both always give the same answer.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -70,6 +77,193 @@ pub fn parse_line(line: &str) -> Result<Parsed<'_>, String> {
             _ => Err(e.to_string()),
         },
     }
+}
+
+/// Reusable capture-line reader: same results as [`parse_line`], without its per-line allocation and
+/// second scan for lines in the recorder's own layout.
+#[derive(Debug, Default)]
+pub struct LineDecoder {
+    /// The unescaped frame of the last line read through the fast path (and slack bytes after it).
+    frame: Vec<u8>,
+}
+
+/// Frame buffers larger than this (bytes) are given back rather than kept for the next line.
+const KEEP_FRAME_CAPACITY: usize = 1 << 22;
+
+impl LineDecoder {
+    /// A decoder with an empty buffer.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one capture line, exactly like [`parse_line`]; the frame may borrow the decoder's buffer.
+    ///
+    /// # Errors
+    /// As [`parse_line`].
+    pub fn decode<'a>(&'a mut self, line: &'a str) -> Result<Parsed<'a>, String> {
+        if self.frame.len() > KEEP_FRAME_CAPACITY {
+            self.frame = Vec::new();
+        }
+        let trimmed = line.trim_end_matches(['\r', '\n']);
+        let Some(fast) = fast_line(trimmed, &mut self.frame) else {
+            return parse_line(line);
+        };
+        // Only ASCII escapes were replaced by ASCII bytes, so this holds (checked, not assumed).
+        let Some(Ok(frame)) = self.frame.get(..fast.frame_len).map(std::str::from_utf8) else {
+            return parse_line(line);
+        };
+        Ok(Parsed::Frame(CaptureLine {
+            ts_ns: fast.ts_ns,
+            venue: Cow::Borrowed(fast.venue),
+            dir: fast.dir,
+            frame: Cow::Borrowed(frame),
+        }))
+    }
+}
+
+/// A line read by [`fast_line`].
+struct FastLine<'a> {
+    ts_ns: i64,
+    venue: &'a str,
+    dir: Dir,
+    /// Length of the unescaped frame at the start of the scratch buffer.
+    frame_len: usize,
+}
+
+/// Reads `{"ts_ns":N,"venue":"V","dir":"in"|"out","frame":"F"}` (the recorder's layout, nothing
+/// else). `None` whenever the line is anything else or `serde_json` could judge it differently (a
+/// `\u` escape, a control character, a number with a sign or leading zero, extra bytes): the caller
+/// then takes the general path.
+fn fast_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
+    let rest = line.strip_prefix("{\"ts_ns\":")?;
+    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+    // JSON forbids leading zeros; more than 19 digits is out of i64 range anyway.
+    if n == 0 || n > 19 || (n > 1 && rest.starts_with('0')) {
+        return None;
+    }
+    let mut ts_ns = 0i64;
+    for d in rest.get(..n)?.bytes() {
+        ts_ns = ts_ns.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    let rest = rest.get(n..)?.strip_prefix(",\"venue\":\"")?;
+    let end = find_special(rest.as_bytes())?;
+    if rest.as_bytes().get(end) != Some(&b'"') {
+        return None;
+    }
+    let venue = rest.get(..end)?;
+    let rest = rest.get(end + 1..)?;
+    let (dir, rest) = if let Some(r) = rest.strip_prefix(",\"dir\":\"in\",\"frame\":\"") {
+        (Dir::In, r)
+    } else {
+        (
+            Dir::Out,
+            rest.strip_prefix(",\"dir\":\"out\",\"frame\":\"")?,
+        )
+    };
+    let (frame_len, rest) = unescape(rest, scratch)?;
+    let tail = rest.strip_prefix('}')?;
+    if !tail
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        return None;
+    }
+    Some(FastLine {
+        ts_ns,
+        venue,
+        dir,
+        frame_len,
+    })
+}
+
+/// Unescapes the JSON string body at the start of `s` (after its opening quote) into `out` (grown as
+/// needed, never shrunk: only `out[..len]` is meaningful). Returns `len` and what follows the closing
+/// quote; `None` for a `\u` escape (left to `serde_json`), an invalid escape, a control character or
+/// no closing quote.
+///
+/// Eight bytes are copied and tested at a time: the word is stored whole and the write position then
+/// advances only past the bytes before the first `"`, `\` or control byte, so the many short runs
+/// between escapes of a JSON-in-JSON frame cost no `memcpy` call each.
+fn unescape<'a>(s: &'a str, out: &mut Vec<u8>) -> Option<(usize, &'a str)> {
+    let src = s.as_bytes();
+    if out.len() < src.len() + 8 {
+        out.resize(src.len() + 8, 0);
+    }
+    let (mut r, mut w) = (0usize, 0usize);
+    loop {
+        let (k, c) = if let Some(chunk) = src.get(r..r + 8) {
+            let word: [u8; 8] = chunk.try_into().ok()?;
+            out.get_mut(w..w + 8)?.copy_from_slice(&word);
+            let m = special_mask(u64::from_le_bytes(word));
+            if m == 0 {
+                r += 8;
+                w += 8;
+                continue;
+            }
+            let k = (m.trailing_zeros() / 8) as usize;
+            (k, *word.get(k)?)
+        } else {
+            let tail = src.get(r..)?;
+            let k = tail
+                .iter()
+                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+            out.get_mut(w..w + k)?.copy_from_slice(tail.get(..k)?);
+            (k, *tail.get(k)?)
+        };
+        r += k;
+        w += k;
+        match c {
+            b'"' => return Some((w, s.get(r + 1..)?)),
+            b'\\' => {
+                *out.get_mut(w)? = match src.get(r + 1)? {
+                    b'"' => b'"',
+                    b'\\' => b'\\',
+                    b'/' => b'/',
+                    b'b' => 0x08,
+                    b'f' => 0x0c,
+                    b'n' => b'\n',
+                    b'r' => b'\r',
+                    b't' => b'\t',
+                    _ => return None,
+                };
+                w += 1;
+                r += 2;
+            }
+            _ => return None,
+        }
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in every byte of `w` (little-endian) that is `"`, `\` or below 0x20 — exactly for the
+/// lowest such byte (the classic SWAR tests; a borrow only ever flags bytes above a true hit).
+#[inline]
+fn special_mask(w: u64) -> u64 {
+    let q = w ^ (ONES * u64::from(b'"'));
+    let b = w ^ (ONES * u64::from(b'\\'));
+    ((q.wrapping_sub(ONES) & !q) | (b.wrapping_sub(ONES) & !b) | (w.wrapping_sub(ONES * 0x20) & !w))
+        & HIGHS
+}
+
+/// Index of the first `"`, `\` or control byte in `bytes`.
+#[inline]
+fn find_special(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let m = special_mask(u64::from_le_bytes(chunk.try_into().ok()?));
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    bytes
+        .get(i..)?
+        .iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|p| i + p)
 }
 
 /// Writes a capture as frames come and go.
@@ -166,6 +360,106 @@ mod tests {
         };
         assert_eq!(l.dir, Dir::Out);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `LineDecoder` must agree with `parse_line` on every line, fast path or not.
+    fn same_as_parse_line(line: &str) {
+        let mut dec = LineDecoder::new();
+        // Dirty the buffer first: the decoder must not leak a previous frame.
+        let _ = dec.decode(r#"{"ts_ns":1,"venue":"x","dir":"in","frame":"{\"old\":1}"}"#);
+        assert_eq!(dec.decode(line), parse_line(line), "line {line:?}");
+    }
+
+    #[test]
+    fn decoder_reads_recorder_lines_and_agrees_with_serde_on_odd_ones() {
+        let mut dec = LineDecoder::new();
+        let frame = "{\"a\":\"q\\\"uote\",\"b\":\"back\\\\slash\"}\tx/\u{8}\u{c}\n\r é€😀";
+        let line = serde_json::to_string(&CaptureLine {
+            ts_ns: 1_767_225_600_000_001_000,
+            venue: Cow::Borrowed("kraken"),
+            dir: Dir::Out,
+            frame: Cow::Borrowed(frame),
+        })
+        .unwrap();
+        let Ok(Parsed::Frame(l)) = dec.decode(&line) else {
+            panic!("not a frame")
+        };
+        assert_eq!(
+            (l.ts_ns, l.venue.as_ref(), l.dir, l.frame.as_ref()),
+            (1_767_225_600_000_001_000, "kraken", Dir::Out, frame)
+        );
+        // The recorder's layout takes the fast path: the frame is the decoder's buffer, not a copy.
+        assert!(matches!(l.frame, Cow::Borrowed(_)));
+        for line in [
+            line.as_str(),
+            // Plain frames, borrowed straight from the line.
+            r#"{"ts_ns":0,"venue":"gemini","dir":"in","frame":"plain"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":""}"#,
+            "{\"ts_ns\":5,\"venue\":\"gemini\",\"dir\":\"in\",\"frame\":\"{}\"}  \r\n",
+            // Escapes the fast path leaves to serde_json, and every way to be wrong.
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"\u0041\"\ud83d\ude00"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"\x"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"abc\"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"abc"#,
+            "{\"ts_ns\":5,\"venue\":\"gemini\",\"dir\":\"in\",\"frame\":\"a\tb\"}",
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"a"}x"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"in","frame":"a"},"#,
+            r#"{"ts_ns":05,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":-5,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":5.0,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":99999999999999999999,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":999999999999999999,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":9223372036854775807,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":9223372036854775808,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":5,"venue":"gem\"ini","dir":"in","frame":"a"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"sideways","frame":"a"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","frame":"a"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"out","frame":"a","ts_ns":6}"#,
+            r#"{ "ts_ns":5,"venue":"gemini","dir":"in","frame":"a"}"#,
+            r#"{"frame":"a","dir":"in","venue":"gemini","ts_ns":5}"#,
+            r#"{"format":"cra-tui-capture","version":1}"#,
+            "",
+            "\n",
+        ] {
+            same_as_parse_line(line);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn decoder_agrees_with_parse_line_on_any_frame(
+            frame in "\\PC{0,40}",
+            ts in 0i64..i64::MAX,
+            out in proptest::bool::ANY,
+        ) {
+            let line = serde_json::to_string(&CaptureLine {
+                ts_ns: ts,
+                venue: Cow::Borrowed("coinbase"),
+                dir: if out { Dir::Out } else { Dir::In },
+                frame: Cow::Borrowed(&frame),
+            })
+            .unwrap();
+            let mut dec = LineDecoder::new();
+            let Ok(Parsed::Frame(l)) = dec.decode(&line) else {
+                panic!("not a frame: {line}")
+            };
+            proptest::prop_assert_eq!(l.frame.as_ref(), frame.as_str());
+            proptest::prop_assert_eq!(l.ts_ns, ts);
+        }
+
+        #[test]
+        fn decoder_agrees_with_parse_line_on_damaged_lines(
+            cut in 0usize..80,
+            byte in proptest::sample::select(b"\"\\{}:,0129 tnu/x\n".to_vec()),
+        ) {
+            let good = r#"{"ts_ns":123,"venue":"kraken","dir":"in","frame":"{\"a\":[1,\"b\\\\\"]}"}"#;
+            let mut bytes = good.as_bytes().to_vec();
+            let at = cut.min(bytes.len() - 1);
+            bytes[at] = byte;
+            let line = String::from_utf8(bytes).unwrap();
+            same_as_parse_line(&line);
+            same_as_parse_line(&line[..at]);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::value::RawValue;
 
 use super::{Adapter, FrameError, FrameOutcome, Limits, parse_decimal, parse_price};
 use crate::config::VenueConfig;
+use crate::market::book::Px;
 use crate::market::{OrderBook, Side};
 
 /// Truncation depth when neither the server's ack nor the config names one (Kraken's maximum).
@@ -56,8 +57,8 @@ pub struct KrakenV2 {
     levels: Vec<PendingLevel>,
     /// Reusable: the entries of the current frame that are for our symbol.
     entries: Vec<PendingEntry>,
-    /// Reusable: the checksum input string.
-    crc_buf: Vec<u8>,
+    /// The last checksum input, reused level by level.
+    crc: ChecksumCache,
 }
 
 /// One validated level of the frame being decoded.
@@ -98,7 +99,7 @@ impl KrakenV2 {
             have_snapshot: false,
             levels: Vec::with_capacity(256),
             entries: Vec::with_capacity(2),
-            crc_buf: Vec::with_capacity(512),
+            crc: ChecksumCache::default(),
         }
     }
 
@@ -229,12 +230,9 @@ impl KrakenV2 {
                 self.have_snapshot = false;
                 return Err(FrameError::TooManyLevels(max));
             }
-            let computed = checksum_with(
-                book,
-                self.price_precision,
-                self.qty_precision,
-                &mut self.crc_buf,
-            );
+            let computed = self
+                .crc
+                .checksum(book, self.price_precision, self.qty_precision);
             if computed != e.checksum {
                 // The book no longer matches the venue's: updates wait for a fresh snapshot.
                 self.have_snapshot = false;
@@ -250,6 +248,27 @@ impl KrakenV2 {
         } else {
             Ok(FrameOutcome::Update)
         }
+    }
+
+    /// Decodes `{"channel":"book","type":"snapshot"|"update","data":[…],<other keys>}` — the order
+    /// Kraken writes — in a single pass, the entries going straight into the level buffers. `Some`
+    /// (snapshot or not) only when the two-step path would reach [`KrakenV2::apply`] with the very
+    /// same buffers: any other key order, a key of the envelope appearing after `data` (an error, a
+    /// method, a duplicate) or any decoding error gives `None`, and the frame is decoded again by the
+    /// general path, which reports it exactly as before.
+    fn decode_book_in_one_pass(&mut self, frame: &str) -> Option<bool> {
+        self.levels.clear();
+        self.entries.clear();
+        let mut de = serde_json::Deserializer::from_str(frame);
+        let snapshot = OnePass(DataSeed {
+            symbol: &self.symbol,
+            levels: &mut self.levels,
+            entries: &mut self.entries,
+        })
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(snapshot)
     }
 
     fn release_buffers(&mut self) {
@@ -271,6 +290,27 @@ impl Adapter for KrakenV2 {
     }
 
     fn on_frame(&mut self, frame: &str, book: &mut OrderBook) -> Result<FrameOutcome, FrameError> {
+        // The usual book frame in one pass; anything else (or anything wrong) takes the two steps.
+        if let Some(snapshot) = self.decode_book_in_one_pass(frame) {
+            let outcome = self.apply(snapshot, book);
+            self.release_buffers();
+            return outcome;
+        }
+        self.on_frame_two_steps(frame, book)
+    }
+
+    fn keepalive(&self) -> Option<String> {
+        Some(r#"{"method":"ping"}"#.to_owned())
+    }
+}
+
+impl KrakenV2 {
+    /// The general decoder: the envelope first, then the payload that matters.
+    fn on_frame_two_steps(
+        &mut self,
+        frame: &str,
+        book: &mut OrderBook,
+    ) -> Result<FrameOutcome, FrameError> {
         // Step 1: the borrowed envelope.
         let env: Envelope<'_> = serde_json::from_str(frame).map_err(malformed)?;
         if env.error_upper.is_some() {
@@ -297,10 +337,6 @@ impl Adapter for KrakenV2 {
             // `status` and channels we did not subscribe to.
             _ => Ok(FrameOutcome::Ignored),
         }
-    }
-
-    fn keepalive(&self) -> Option<String> {
-        Some(r#"{"method":"ping"}"#.to_owned())
     }
 }
 
@@ -357,9 +393,17 @@ fn push_scaled(buf: &mut Vec<u8>, v: Decimal, precision: u32) {
     }
     push_digits(buf, m);
     if precision > scale {
-        buf.resize(buf.len() + (precision - scale) as usize, b'0');
+        buf.extend_from_slice(&ZEROS[..(precision - scale) as usize]);
     }
 }
+
+/// "00" "01" … "99": two digits per division.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 /// Appends the decimal digits of `m` (no leading zeros).
 #[inline]
@@ -367,10 +411,19 @@ fn push_digits(buf: &mut Vec<u8>, m: u128) {
     let mut tmp = [0u8; 40]; // u128::MAX has 39 digits
     let mut i = tmp.len();
     if let Ok(mut small) = u64::try_from(m) {
-        while small > 0 {
+        while small >= 100 {
+            let pair = (small % 100) as usize * 2;
+            small /= 100;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        }
+        if small >= 10 {
+            let pair = small as usize * 2;
+            i -= 2;
+            tmp[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+        } else if small > 0 {
             i -= 1;
-            tmp[i] = b'0' + (small % 10) as u8;
-            small /= 10;
+            tmp[i] = b'0' + small as u8;
         }
     } else {
         let mut big = m;
@@ -381,6 +434,121 @@ fn push_digits(buf: &mut Vec<u8>, m: u128) {
         }
     }
     buf.extend_from_slice(&tmp[i..]);
+}
+
+/// Zeros to pad a mantissa up to the precision (precision ≤ 28).
+const ZEROS: [u8; 28] = [b'0'; 28];
+
+/// The checksum input of the last verification, level by level, so that levels which did not change
+/// are copied instead of formatted again (usually all but one or two of the twenty).
+///
+/// A level's text depends only on its price and quantity *values* (and the adapter's fixed
+/// precisions), so an entry can be reused whenever both values are the same — across updates,
+/// truncations and snapshots alike; nothing ever needs invalidating.
+#[derive(Debug, Default)]
+struct ChecksumCache {
+    /// The last checksum input: asks best-first, then bids best-first.
+    text: Vec<u8>,
+    /// Each level of `text`: its values and its bytes. The first `asks` are asks.
+    levels: Vec<Rendered>,
+    asks: usize,
+    /// The checksum of `text`.
+    crc: u32,
+    /// The precisions `text` was written with.
+    precisions: (u32, u32),
+    /// The input being built (swapped with `text` when done).
+    next_text: Vec<u8>,
+    next_levels: Vec<Rendered>,
+}
+
+/// One level of a checksum input.
+#[derive(Debug, Clone, Copy)]
+struct Rendered {
+    price: Decimal,
+    qty: Decimal,
+    start: usize,
+    end: usize,
+}
+
+/// Same value, same representation (a cheap test: a miss only costs a re-format).
+#[inline]
+fn same_repr(a: Decimal, b: Decimal) -> bool {
+    a.mantissa() == b.mantissa() && a.scale() == b.scale()
+}
+
+impl ChecksumCache {
+    /// [`checksum`] of `book`, formatting only the levels not in the previous input.
+    fn checksum(&mut self, book: &OrderBook, price_precision: u32, qty_precision: u32) -> u32 {
+        let (pp, qp) = (
+            price_precision.min(MAX_PRECISION),
+            qty_precision.min(MAX_PRECISION),
+        );
+        if self.precisions != (pp, qp) {
+            self.precisions = (pp, qp);
+            self.levels.clear();
+            self.asks = 0;
+        }
+        let Self {
+            text,
+            levels,
+            asks,
+            crc,
+            next_text,
+            next_levels,
+            ..
+        } = self;
+        next_text.clear();
+        next_levels.clear();
+        let (old_asks, old_bids) = levels.split_at((*asks).min(levels.len()));
+        let mut unchanged = true;
+        let mut new_asks = 0;
+        for (side, old) in [(Side::Ask, old_asks), (Side::Bid, old_bids)] {
+            let mut j = 0;
+            let mut n = 0;
+            for (price, qty) in book.levels(side).take(CHECKSUM_LEVELS) {
+                // Old levels better than this one are gone (both lists are best-first).
+                while let Some(o) = old.get(j)
+                    && match side {
+                        Side::Ask => Px(o.price) < Px(price),
+                        Side::Bid => Px(o.price) > Px(price),
+                    }
+                {
+                    j += 1;
+                }
+                let start = next_text.len();
+                match old.get(j) {
+                    Some(o) if same_repr(o.price, price) && same_repr(o.qty, qty) => {
+                        next_text.extend_from_slice(text.get(o.start..o.end).unwrap_or(&[]));
+                        unchanged &= j == n;
+                        j += 1;
+                    }
+                    _ => {
+                        push_scaled(next_text, price, pp);
+                        push_scaled(next_text, qty, qp);
+                        unchanged = false;
+                    }
+                }
+                next_levels.push(Rendered {
+                    price,
+                    qty,
+                    start,
+                    end: next_text.len(),
+                });
+                n += 1;
+            }
+            unchanged &= n == old.len();
+            if side == Side::Ask {
+                new_asks = n;
+            }
+        }
+        if !unchanged || levels.is_empty() {
+            *crc = crc32fast::hash(next_text);
+        }
+        std::mem::swap(text, next_text);
+        std::mem::swap(levels, next_levels);
+        *asks = new_asks;
+        *crc
+    }
 }
 
 fn malformed(e: serde_json::Error) -> FrameError {
@@ -440,6 +608,71 @@ struct Envelope<'a> {
     result: Option<&'a RawValue>,
     #[serde(borrow, default)]
     data: Option<&'a RawValue>,
+}
+
+/// The keys of [`Envelope`], for the one-pass decoder.
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(field_identifier)]
+enum EnvelopeKey {
+    #[serde(rename = "channel")]
+    Channel,
+    #[serde(rename = "type")]
+    Type,
+    #[serde(rename = "data")]
+    Data,
+    #[serde(
+        rename = "method",
+        alias = "success",
+        alias = "error",
+        alias = "Error",
+        alias = "result"
+    )]
+    Envelope,
+    #[serde(other)]
+    Other,
+}
+
+/// The one-pass book frame decoder (see [`KrakenV2::decode_book_in_one_pass`]); yields "is a
+/// snapshot". Its errors only mean "not the usual book frame".
+struct OnePass<'s>(DataSeed<'s>);
+
+impl<'de> DeserializeSeed<'de> for OnePass<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a book frame")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let other = || de::Error::custom("not the usual book frame");
+        if map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Channel)
+            || map.next_value::<Text<'_>>()?.0 != "book"
+            || map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Type)
+        {
+            return Err(other());
+        }
+        let snapshot = match map.next_value::<Text<'_>>()?.0.as_ref() {
+            "snapshot" => true,
+            "update" => false,
+            _ => return Err(other()),
+        };
+        if map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Data) {
+            return Err(other());
+        }
+        map.next_value_seed(self.0)?;
+        while let Some(key) = map.next_key::<EnvelopeKey>()? {
+            if key != EnvelopeKey::Other {
+                return Err(other());
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(snapshot)
+    }
 }
 
 /// The `result` of a subscribe ack.
@@ -1238,7 +1471,97 @@ mod tests {
         assert_eq!(format!("{:.8}", d("0.00005100")), "0.00005100");
     }
 
+    #[test]
+    fn one_pass_and_two_steps_agree_on_every_shape_of_frame() {
+        let bids = [("45283.5", "0.1"), ("45283.4", "1.5")];
+        let asks = [("45285.2", "0.001"), ("45286.4", "2")];
+        let crc = crc_of(&asks, &bids);
+        let snap = book_frame("snapshot", &bids, &asks, crc);
+        let body = r#""data":[{"symbol":"BTC/USD","bids":[{"price":45283.5,"qty":0}],"asks":[],"checksum":CRC}]"#;
+        let crc_after = crc_of(&asks, &bids[1..]);
+        let body = body.replace("CRC", &crc_after.to_string());
+        let frames = [
+            snap.clone(),
+            format!(r#"{{"channel":"book","type":"update",{body}}}"#),
+            format!(r#"{{"type":"update","channel":"book",{body}}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"error":"boom"}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"method":"pong"}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"success":false}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"Error":"rate"}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"data":[]}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"channel":"book"}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body},"extra":{{"a":[1]}}}}"#),
+            format!(r#"{{"channel":"book","type":"update",{body}}} x"#),
+            format!(r#"{{"channel":"book","type":"update",{body}"#),
+            format!(r#"{{"channel":"book","type":"weird",{body}}}"#),
+            r#"{"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":1e5,"qty":1}],"asks":[],"checksum":1}]}"#.to_owned(),
+            r#"{"channel":"book","type":"update","data":[{"symbol":"ETH/USD","bids":[],"asks":[],"checksum":1}]}"#.to_owned(),
+            format!(
+                r#"{{"channel":"book","type":"update","data":[{{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":{}}}]}}"#,
+                crc.wrapping_add(1)
+            ),
+            r#"{"channel":"heartbeat"}"#.to_owned(),
+            r#"{"channel":"status","type":"update","data":[{"system":"online"}]}"#.to_owned(),
+            ACK10.to_owned(),
+        ];
+        for frame in &frames {
+            let (mut one, mut two) = (adapter(None), adapter(None));
+            let (mut b1, mut b2) = (OrderBook::new(), OrderBook::new());
+            assert_eq!(one.on_frame(&snap, &mut b1), Ok(FrameOutcome::Snapshot));
+            assert_eq!(
+                two.on_frame_two_steps(&snap, &mut b2),
+                Ok(FrameOutcome::Snapshot)
+            );
+            assert_eq!(
+                one.on_frame(frame, &mut b1),
+                two.on_frame_two_steps(frame, &mut b2),
+                "{frame}"
+            );
+            assert_eq!(b1, b2, "{frame}");
+            assert_eq!(one.has_snapshot(), two.has_snapshot(), "{frame}");
+        }
+        // The usual frame does take the one-pass decoder.
+        let mut a = adapter(None);
+        assert_eq!(a.decode_book_in_one_pass(&frames[1]), Some(false));
+        assert_eq!(a.decode_book_in_one_pass(&frames[2]), None);
+    }
+
     proptest! {
+        /// The level-reusing checksum equals the one formatted from scratch after every change, with
+        /// changes anywhere (top, deep, deletes, re-spelled prices) and occasional snapshots.
+        #[test]
+        fn cached_checksum_equals_the_one_from_scratch(
+            pp in 0u32..3,
+            qp in 0u32..9,
+            ops in prop::collection::vec(
+                (any::<bool>(), 0i64..40, 0u32..3, 0i64..1_000_000_000, 0u32..10, 0u8..6),
+                1..200,
+            ),
+        ) {
+            let mut book = OrderBook::new();
+            let mut cache = ChecksumCache::default();
+            for (k, (bid, off, ps, q, qs, kind)) in ops.into_iter().enumerate() {
+                let side = if bid { Side::Bid } else { Side::Ask };
+                let base = if bid { 10_000 - off } else { 10_001 + off };
+                let price = Decimal::new(base * 10i64.pow(ps), ps);
+                match kind {
+                    0 => book.apply(side, price, Decimal::ZERO),
+                    1 if k % 7 == 0 => book.clear(),
+                    _ => book.apply(side, price, Decimal::new(q.max(1), qs)),
+                }
+                if k % 3 == 0 {
+                    book.truncate(12);
+                }
+                let fresh = checksum(&book, pp, qp);
+                prop_assert_eq!(cache.checksum(&book, pp, qp), fresh);
+                let mut buf = Vec::new();
+                checksum_with(&book, pp, qp, &mut buf);
+                prop_assert_eq!(&cache.text, &buf);
+                // Asking again with nothing changed gives the same answer.
+                prop_assert_eq!(cache.checksum(&book, pp, qp), fresh);
+            }
+        }
+
         #[test]
         fn checksum_matches_naive_formatting(
             pp in 0u32..4,

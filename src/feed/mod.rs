@@ -132,9 +132,71 @@ const MAX_VALUE: Decimal = Decimal::from_parts(1_215_752_192, 23, 0, false, 0); 
 /// Rejects anything that is not a plain decimal (`NaN`, `1e400`, signs other than a leading `-`), more
 /// than 28 significant digits (which `Decimal` would round), negatives, and values ≥ 10^11.
 ///
+/// The usual token (`digits[.digits]`, at most 19 digits) is read in one pass straight into the
+/// `Decimal`'s mantissa and scale; anything else takes the general path, which gives the same value.
+///
 /// # Errors
 /// [`FrameError::Malformed`] naming the token.
+#[inline]
 pub fn parse_decimal(token: &str) -> Result<Decimal, FrameError> {
+    parse_plain(token).map_or_else(|| parse_decimal_general(token), Ok)
+}
+
+/// 10^k for k in 0..=30.
+const POW10: [u128; 31] = {
+    let mut t = [1u128; 31];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `\d+(\.\d+)?` with at most 19 digits and a value below 10^11, as a `Decimal` with the token's own
+/// scale (trailing zeros kept, like `Decimal::from_str`); `None` for anything else, valid or not.
+#[inline]
+fn parse_plain(token: &str) -> Option<Decimal> {
+    let mut m: u64 = 0;
+    let mut digits = 0u32;
+    let mut dot: Option<u32> = None;
+    for &c in token.as_bytes() {
+        if c.is_ascii_digit() {
+            if digits == 19 {
+                return None;
+            }
+            m = m * 10 + u64::from(c - b'0');
+            digits += 1;
+        } else if c == b'.' && dot.is_none() && digits > 0 {
+            dot = Some(digits);
+        } else {
+            return None;
+        }
+    }
+    let scale = match dot {
+        None if digits > 0 => 0,
+        Some(at) if digits > at => digits - at,
+        _ => return None,
+    };
+    // value ≥ 10^11 ⇔ m ≥ 10^(11 + scale); scale ≤ 19 here, so the power fits the table.
+    if u128::from(m) >= *POW10.get(11 + scale as usize)? {
+        return None;
+    }
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "the two 32-bit halves of m"
+    )]
+    Some(Decimal::from_parts(
+        m as u32,
+        (m >> 32) as u32,
+        0,
+        false,
+        scale,
+    ))
+}
+
+/// The general (and reference) token parser behind [`parse_decimal`].
+fn parse_decimal_general(token: &str) -> Result<Decimal, FrameError> {
     let bad = || FrameError::Malformed(format!("bad number {:?}", truncate_for_log(token)));
     let digits = token.bytes().filter(u8::is_ascii_digit).count();
     if digits == 0
@@ -152,7 +214,6 @@ pub fn parse_decimal(token: &str) -> Result<Decimal, FrameError> {
     }
     Ok(v)
 }
-
 /// Parses a price: like [`parse_decimal`] and strictly positive.
 ///
 /// # Errors
@@ -204,5 +265,63 @@ mod tests {
         }
         assert!(parse_price("0.0").is_err());
         assert_eq!(MAX_VALUE, d("100000000000"));
+    }
+
+    /// The fast path must give exactly what the general parser gives (value, scale, sign, errors).
+    fn same_as_general(token: &str) {
+        let fast = parse_decimal(token);
+        let general = parse_decimal_general(token);
+        match (&fast, &general) {
+            (Ok(a), Ok(b)) => assert_eq!(
+                (a.to_string(), a.scale(), a.is_sign_negative()),
+                (b.to_string(), b.scale(), b.is_sign_negative()),
+                "{token:?}"
+            ),
+            _ => assert_eq!(fast, general, "{token:?}"),
+        }
+    }
+
+    #[test]
+    fn fast_token_path_matches_the_general_parser_on_edge_cases() {
+        for t in [
+            "0",
+            "00",
+            "0.0",
+            "0.00000000",
+            "1.",
+            ".5",
+            "-0",
+            "-0.0",
+            "1.2.",
+            "99999999999.9999999",
+            "100000000000",
+            "99999999999",
+            "1000000000000000000",
+            "9999999999999999999",
+            "0.9999999999999999999",
+            "0.00000000000000000001",
+            "1234567890.123456789",
+            "12345678901.23456789",
+            "65000.10",
+            "0.02560000",
+            "0000000000000000000001",
+        ] {
+            same_as_general(t);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_token_path_matches_the_general_parser(token in "[0-9.\\-]{0,24}") {
+            same_as_general(&token);
+        }
+
+        #[test]
+        fn plain_tokens_parse_to_their_digits(int in 0u64..100_000_000_000, frac in "[0-9]{0,8}") {
+            let token = if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") };
+            same_as_general(&token);
+            let v = parse_decimal(&token).unwrap();
+            proptest::prop_assert_eq!(v.to_string(), token);
+        }
     }
 }

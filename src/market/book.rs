@@ -1,9 +1,12 @@
 //! `OrderBook`: one venue's exact price levels, best-first iteration, depth truncation and the crossed
 //! check.
 //!
-//! Each side is a `BTreeMap<Decimal, Decimal>` (price → quantity). `Decimal` compares numerically, so
-//! `27000.10` and `27000.1` are the same level whatever the venue's padding.
+//! Each side is a `BTreeMap` price → quantity, keyed by the exact `Decimal` price. Keys compare
+//! numerically, so `27000.10` and `27000.1` are the same level whatever the venue's padding; the
+//! [`Px`] key only adds a fast path for the usual case of two prices written with the same number of
+//! decimals (their mantissas are compared as integers).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::collections::btree_map;
 use std::iter::Rev;
@@ -12,18 +15,52 @@ use rust_decimal::Decimal;
 
 use super::Side;
 
+/// A price as a book key: the exact `Decimal`, ordered numerically (like `Decimal`'s own `Ord`), with
+/// a fast path when both prices are positive and have the same scale.
+#[derive(Debug, Clone, Copy)]
+pub struct Px(pub Decimal);
+
+impl Ord for Px {
+    #[inline]
+    fn cmp(&self, other: &Self) -> Ordering {
+        let (a, b) = (self.0, other.0);
+        if a.scale() == b.scale() && a.is_sign_positive() && b.is_sign_positive() {
+            // Same scale, both ≥ 0: the numeric order is the order of the (unsigned) mantissas.
+            a.mantissa().cmp(&b.mantissa())
+        } else {
+            a.cmp(&b)
+        }
+    }
+}
+
+impl PartialOrd for Px {
+    #[inline]
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Px {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Px {}
+
 /// One side of a book: price → quantity, never holding a zero quantity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BookSide {
-    levels: BTreeMap<Decimal, Decimal>,
+    levels: BTreeMap<Px, Decimal>,
 }
 
 /// Best-first iterator over one side's `(price, quantity)` levels.
 pub enum Levels<'a> {
     /// Asks: ascending price.
-    Up(btree_map::Iter<'a, Decimal, Decimal>),
+    Up(btree_map::Iter<'a, Px, Decimal>),
     /// Bids: descending price.
-    Down(Rev<btree_map::Iter<'a, Decimal, Decimal>>),
+    Down(Rev<btree_map::Iter<'a, Px, Decimal>>),
 }
 
 impl Iterator for Levels<'_> {
@@ -32,20 +69,21 @@ impl Iterator for Levels<'_> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Levels::Up(it) => it.next().map(|(p, q)| (*p, *q)),
-            Levels::Down(it) => it.next().map(|(p, q)| (*p, *q)),
+            Levels::Up(it) => it.next().map(|(p, q)| (p.0, *q)),
+            Levels::Down(it) => it.next().map(|(p, q)| (p.0, *q)),
         }
     }
 }
 
 impl BookSide {
-    /// Sets the quantity at `price`; a zero quantity removes the level.
+    /// Sets the quantity at `price`; a zero quantity removes the level. An existing level keeps the
+    /// price as first written (`100.0` stays `100.0` when `100` updates it).
     #[inline]
     pub fn set(&mut self, price: Decimal, qty: Decimal) {
         if qty.is_zero() {
-            self.levels.remove(&price);
+            self.levels.remove(&Px(price));
         } else {
-            self.levels.insert(price, qty);
+            self.levels.insert(Px(price), qty);
         }
     }
 
@@ -64,7 +102,7 @@ impl BookSide {
     /// Quantity resting at exactly `price`.
     #[must_use]
     pub fn get(&self, price: Decimal) -> Option<Decimal> {
-        self.levels.get(&price).copied()
+        self.levels.get(&Px(price)).copied()
     }
 
     fn clear(&mut self) {
@@ -130,7 +168,7 @@ impl OrderBook {
             Side::Bid => self.bids.levels.last_key_value(),
             Side::Ask => self.asks.levels.first_key_value(),
         }
-        .map(|(p, q)| (*p, *q))
+        .map(|(p, q)| (p.0, *q))
     }
 
     /// Drops the worst levels of each side beyond `depth` (Kraken's rule: levels that leave the
@@ -198,6 +236,39 @@ mod tests {
         let asks: Vec<_> = book.levels(Side::Ask).map(|l| l.0).collect();
         assert_eq!(bids, vec![d("11"), d("10")]);
         assert_eq!(asks, vec![d("20"), d("21"), d("22")]);
+    }
+
+    proptest::proptest! {
+        /// The key orders (and equates) prices exactly like `Decimal` does, whatever their scales.
+        #[test]
+        fn px_orders_like_decimal(
+            a in 0i64..2_000_000, sa in 0u32..10, b in 0i64..2_000_000, sb in 0u32..10,
+            neg_a in proptest::bool::weighted(0.1), neg_b in proptest::bool::weighted(0.1),
+        ) {
+            let x = Decimal::new(if neg_a { -a } else { a }, sa);
+            let y = Decimal::new(if neg_b { -b } else { b }, sb);
+            proptest::prop_assert_eq!(Px(x).cmp(&Px(y)), x.cmp(&y));
+            proptest::prop_assert_eq!(Px(x) == Px(y), x == y);
+        }
+    }
+
+    #[test]
+    fn px_fast_path_cases() {
+        assert_eq!(Px(d("100.5")).cmp(&Px(d("100.4"))), Ordering::Greater);
+        assert_eq!(Px(d("100.50")).cmp(&Px(d("100.5"))), Ordering::Equal);
+        assert_eq!(Px(d("99.99")).cmp(&Px(d("100.0"))), Ordering::Less);
+        assert_eq!(Px(d("-0")).cmp(&Px(d("0"))), Ordering::Equal);
+        let big = Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 3);
+        assert_eq!(Px(big).cmp(&Px(d("1.000"))), Ordering::Greater);
+    }
+
+    #[test]
+    fn a_level_keeps_its_first_spelling() {
+        let mut book = OrderBook::new();
+        book.apply(Side::Ask, d("100.0"), d("1"));
+        book.apply(Side::Ask, d("100"), d("2"));
+        let p = book.best(Side::Ask).unwrap();
+        assert_eq!((p.0.to_string(), p.1), ("100.0".to_owned(), d("2")));
     }
 
     #[test]
