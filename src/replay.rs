@@ -172,7 +172,7 @@ pub fn replay_headless(
         if ts >= next_emit {
             emit(engine, next_emit, &mut stats, out)?;
             // Skip the boundaries a quiet stretch jumped over: one line for the gap, not thousands.
-            let k = (ts - start) / interval + 1;
+            let k = ts.saturating_sub(start) / interval + 1;
             next_emit = start.saturating_add(k.saturating_mul(interval));
         }
         last_ts = last_ts.max(ts);

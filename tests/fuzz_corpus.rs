@@ -3,8 +3,7 @@
 //! (`fuzz/src/harness.rs`): no input may panic or break the harness's invariants (a malformed frame
 //! leaves the book untouched; a book side never exceeds its bound).
 //!
-//! Crashes the fuzzers found are kept in `fuzz/regressions/<target>/`; one whose fix lies outside this
-//! branch's files stays `#[ignore]`d with the fix named, until it lands.
+//! Crashes the fuzzers found are kept in `fuzz/regressions/<target>/` and replayed here as regressions.
 //!
 //! `cargo test --test fuzz_corpus -- --ignored write_seed_corpus` rewrites the generated seed inputs.
 
@@ -99,10 +98,9 @@ fn the_harness_primes_a_book_and_applies_updates() {
 
 /// Found by the `capture` fuzzer: a capture whose first frame has `ts_ns` = i64::MIN and a later one a
 /// normal time overflows `(ts - start)` in `replay_headless` (src/replay.rs, "Skip the boundaries a
-/// quiet stretch jumped over"): a panic in debug builds, a flood of output lines in release. Fix:
-/// `let k = ts.saturating_sub(start) / interval + 1;`.
+/// quiet stretch jumped over"): a panic in debug builds, a flood of output lines in release. Fixed
+/// there with `ts.saturating_sub(start)`.
 #[test]
-#[ignore = "needs the one-line fix in src/replay.rs named above (not this branch's file)"]
 fn capture_regressions() {
     for (path, data) in files(&fuzz_dir("regressions", "capture"), "capture", 1) {
         let r = std::panic::catch_unwind(|| harness::capture(&data));
