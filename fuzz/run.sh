@@ -17,7 +17,9 @@ run() {
   nice cargo fuzz run -s none -O -a "$t" "$work/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$secs" -max_len=32768 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_FLAGS:-} \
     >"$work/$t.log" 2>&1 || echo "$t: fuzzer exited non-zero (see $work/$t.log and fuzz/artifacts/$t)"
-  grep -E '^stat::number_of_executed_units|^Done' "$work/$t.log" | sed "s/^/$t: /" || true
+  # Plain mode ends with "Done N runs"; fork mode (-fork=1) prints "#N: cov: … crash: a/b/c" lines.
+  { grep -E '^stat::number_of_executed_units|^Done' "$work/$t.log"; grep -E '^#[0-9]+: cov' "$work/$t.log" | tail -n 1; } |
+    sed "s/^/$t: /" || true
 }
 i=0
 for t in "${targets[@]}"; do

@@ -529,7 +529,11 @@ async fn connection_refused_backs_off_with_jitter_to_the_cap() {
 async fn dns_failure_backs_off_with_jitter_to_the_cap() {
     let host = format!("{}.invalid", "a".repeat(70));
     let events = feed_events(format!("ws://{host}:9/"), feed_opts(50, 400), 10).await;
-    check_backoff(&events, 10, "connect failed");
+    check_backoff(
+        &events,
+        10,
+        "connect failed: IO error: failed to lookup address",
+    );
     assert!(
         events
             .iter()
