@@ -628,12 +628,11 @@ async fn a_frame_header_claiming_a_terabyte_is_refused_without_allocating() {
     let (mut config, sims) = demo_with(quiet(13)).await;
     let hostile = TcpListener::bind(("127.0.0.1", 0)).await.expect("bind");
     config.venues[KRAKEN].url = format!("ws://{}/", hostile.local_addr().expect("addr"));
+    // Serves every attempt the same way for the rest of the test; tells us about each one.
+    let (served_tx, mut served) = mpsc::unbounded_channel();
     let server = tokio::spawn(async move {
         let mut held = Vec::new();
-        for _ in 0..3 {
-            let Ok((mut s, _)) = hostile.accept().await else {
-                break;
-            };
+        while let Ok((mut s, _)) = hostile.accept().await {
             if handshake(&mut s).await.is_some() {
                 // FIN + 64-bit length 2^40, then a few payload bytes; keep the socket open.
                 let mut frame = vec![0x81, 127];
@@ -642,8 +641,8 @@ async fn a_frame_header_claiming_a_terabyte_is_refused_without_allocating() {
                 let _ = s.write_all(&frame).await;
             }
             held.push(s);
+            let _ = served_tx.send(held.len());
         }
-        held.len()
     });
     let rss0 = rss_bytes();
     let mut p = start(&config, &feed_opts(50, 400));
@@ -653,7 +652,9 @@ async fn a_frame_header_claiming_a_terabyte_is_refused_without_allocating() {
     })
     .await;
     assert!(detail(&v, KRAKEN).starts_with("connection lost: "));
-    assert_eq!(server.await.expect("server"), 3, "retried");
+    for n in 1..=3 {
+        assert_eq!(served.recv().await, Some(n), "retried");
+    }
     let v = wait_for(&mut p, "the others equal", |v| {
         matches_sim(v, COINBASE, &sims, &config) && matches_sim(v, GEMINI, &sims, &config)
     })
@@ -662,6 +663,7 @@ async fn a_frame_header_claiming_a_terabyte_is_refused_without_allocating() {
     if let (Some(a), Some(b)) = (rss0, rss_bytes()) {
         assert!(b < a + (32 << 20), "rss {a} → {b}");
     }
+    server.abort();
 }
 
 /// Scenario 11: nobody reads a View for 2 s while updates stream → nothing lost, the next View is
@@ -748,8 +750,8 @@ async fn a_venue_with_an_untrusted_certificate_is_refused() {
     );
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // Serves every handshake for as long as the test runs (so the venue keeps failing on the
-    // certificate, never on a refused connection) and reports how each ended: the client must abort.
+    // Serves handshakes for the rest of the test (a detached thread, ended with the process) and
+    // reports how each ended: the client must abort every one.
     let (ends_tx, ends_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         while let Ok((sock, _)) = listener.accept() {
@@ -782,14 +784,13 @@ async fn a_venue_with_an_untrusted_certificate_is_refused() {
         (0..2)
             .map(|_| {
                 ends_rx
-                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .recv_timeout(Duration::from_secs(30))
                     .expect("a handshake")
             })
             .collect::<Vec<_>>()
     })
     .await
     .expect("join");
-    assert_eq!(ends.len(), 2, "retried");
     for e in &ends {
         assert!(
             e.contains("alert"),

@@ -165,3 +165,74 @@ async fn the_binary_recovers_from_faults_at_each_venue_while_the_others_stay_liv
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CPU time (user + system) of process `pid`, in clock ticks (`/proc/PID/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+}
+
+/// Scenario 8 from outside: every venue refused → all `down`, retrying with backoff, and the process
+/// stays idle (CPU time over 3 s of headless lines, measured from /proc).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_stays_idle_while_every_venue_is_down() {
+    let dir = std::env::temp_dir().join(format!("cra-tui-faults-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut toml = format!("log_dir = {:?}\n", dir.join("logs").display().to_string());
+    for name in ["kraken", "coinbase", "gemini"] {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        toml.push_str(&format!(
+            "\n[[venue]]\nname = {name:?}\nurl = \"ws://127.0.0.1:{port}/\"\n"
+        ));
+    }
+    let cfg = dir.join("config.toml");
+    std::fs::write(&cfg, toml).expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cra-tui"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--headless", "--interval-ms", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let stdout = child.stdout.take().expect("stdout");
+    let _running = Running(child);
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Lines(rx);
+    lines
+        .until("all down", |vs| vs.iter().all(|v| v["status"] == "down"))
+        .await;
+    let (t0, c0) = (std::time::Instant::now(), cpu_ticks(pid));
+    for _ in 0..30 {
+        lines.until("a line", |_| true).await;
+    }
+    let v = lines
+        .until("still all down", |vs| {
+            vs.iter().all(|v| v["status"] == "down")
+        })
+        .await;
+    let (elapsed, c1) = (t0.elapsed(), cpu_ticks(pid));
+    assert_eq!(v["merged"]["venues"], serde_json::json!([]));
+    if let (Some(c0), Some(c1)) = (c0, c1) {
+        // Clock ticks are 1/100 s on Linux: at most 10 % of one core while waiting to retry.
+        let busy = Duration::from_millis((c1 - c0) * 10);
+        eprintln!("all venues down: {busy:?} of CPU over {elapsed:?}");
+        assert!(busy <= elapsed / 10, "{busy:?} of CPU over {elapsed:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
