@@ -2,17 +2,21 @@
 //! and the quit signals.
 //!
 //! # Panic policy
-//! [`install_panic_hook`] (call it once in `main`, after color-eyre's hook and BEFORE
-//! [`TerminalGuard::enter`]) makes **any** panic — in the UI, in the state actor or in a feed task —
-//! restore the terminal, log the panic, run the previous hook (which prints the message on the now
-//! normal screen) and exit the process with code 101 (Rust's own panic exit code). Tokio catches
-//! panics inside spawned tasks, so without this a dead feed or actor would leave a dashboard that
-//! keeps drawing stale numbers as if they were live; exiting is the honest outcome. The hook only
-//! writes terminal escape codes when a [`TerminalGuard`] is active, so it never corrupts the
-//! NDJSON stdout of `--headless`. Caveat: `process::exit` does not drop a non-blocking log writer's
-//! guard, so the last buffered log lines may be lost; the panic message itself always reaches
-//! stderr. (`panic = "abort"` in the release profile would be compatible: the hook runs before the
-//! abort.)
+//! [`install_panic_hook`] (called once by the dashboard, after color-eyre's hook and BEFORE
+//! [`TerminalGuard::enter`]) splits panics by where they happen:
+//! - **On the main thread** — the UI loop, which owns the terminal: restore the terminal, log the
+//!   panic, run the previous hook (the message is printed on the now normal screen) and exit with code
+//!   101 (Rust's own panic exit code).
+//! - **On a runtime worker thread** — a spawned task: the hook only logs (to the file, never to the
+//!   screen the dashboard owns), and supervision decides: a feed task is restarted after a backoff delay
+//!   and shown `down` ("internal error"), a decoder panic drops only that venue's book and resyncs it,
+//!   and a dead state actor closes its `watch` channel, so the UI loop returns an error, the guard
+//!   restores the terminal and the process exits with code 1 and the message. Nothing ever goes on
+//!   drawing stale numbers as if they were live.
+//!
+//! The hook only writes terminal escape codes when a [`TerminalGuard`] is active, so it never corrupts
+//! the NDJSON stdout of `--headless`. Caveat: `process::exit` does not drop a non-blocking log writer's
+//! guard, so the last buffered log lines may be lost; the panic message itself always reaches stderr.
 
 use std::future::Future;
 use std::io::{self, Stdout};
@@ -89,15 +93,23 @@ pub fn restore() -> io::Result<()> {
     screen.and(raw)
 }
 
-/// Installs the panic policy described in the module doc: restore the terminal, log, run the
-/// previous hook, exit with [`PANIC_EXIT_CODE`]. Call once, before [`TerminalGuard::enter`].
+/// Installs the panic policy described in the module doc. Call once, before [`TerminalGuard::enter`].
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let ui_thread = std::thread::current().name() == Some("main");
+        if ACTIVE.load(Ordering::SeqCst) && !ui_thread {
+            // A spawned task: its supervisor handles it; keep the screen intact.
+            tracing::error!(target: "panic", "{info}");
+            return;
+        }
+        let owned_terminal = ACTIVE.load(Ordering::SeqCst);
         let _ = restore();
         tracing::error!(target: "panic", "{info}");
         previous(info);
-        std::process::exit(PANIC_EXIT_CODE);
+        if owned_terminal {
+            std::process::exit(PANIC_EXIT_CODE);
+        }
     }));
 }
 
