@@ -1,11 +1,15 @@
-//! Benchmarks of the hot paths: frame decode + apply per adapter, book apply, the walks, and the
-//! whole View build. `cargo bench --bench hot_paths`.
+//! Benchmarks of the hot paths: frame decode + apply per adapter (Kraken: with its checksum verified),
+//! Kraken's checksum alone, book apply, the walks, and the whole View build.
+//! `cargo bench --bench hot_paths`.
 
 use std::hint::black_box;
 
 use cra_tui::config::Config;
-use cra_tui::feed::{Limits, build_adapter};
+use cra_tui::feed::kraken::checksum;
+use cra_tui::feed::{Adapter, FrameOutcome, Limits, build_adapter};
 use cra_tui::market::{Action, Decimal, OrderBook, Side, walk, walk_merged};
+use cra_tui::sim::SimOptions;
+use cra_tui::sim::capture::{Dir, FrameGen};
 use cra_tui::state::engine::{ConnectReason, Engine, Ticket, ViewOptions};
 use cra_tui::state::view::Source;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -144,6 +148,100 @@ fn bench_decode(c: &mut Criterion) {
     }
 }
 
+/// Kraken frames from the simulator (so every checksum is the venue's): the frames up to and including
+/// the snapshot, then `n` book updates, for a subscription at `depth`.
+fn kraken_frames(depth: u32, n: usize) -> (Vec<String>, Vec<String>) {
+    let config =
+        Config::from_user_toml(&format!("[[venue]]\nname = \"kraken\"\ndepth = {depth}\n"))
+            .expect("config");
+    let venue = config
+        .venues
+        .iter()
+        .find(|v| v.name == "kraken")
+        .expect("venue");
+    let mut generator = FrameGen::new(venue, &SimOptions::default()).expect("generator");
+    let mut start = Vec::new();
+    loop {
+        let f = generator.next_frame();
+        if f.dir == Dir::Out {
+            continue;
+        }
+        let snapshot = f.frame.contains(r#""type":"snapshot""#);
+        start.push(f.frame);
+        if snapshot {
+            break;
+        }
+    }
+    let mut updates = Vec::with_capacity(n);
+    while updates.len() < n {
+        let f = generator.next_frame();
+        if f.dir == Dir::In && f.frame.starts_with(r#"{"channel":"book","type":"update""#) {
+            updates.push(f.frame);
+        }
+    }
+    (start, updates)
+}
+
+/// Feeds the connection's first frames (status, ack, snapshot) to a reset adapter.
+fn kraken_start(adapter: &mut dyn Adapter, book: &mut OrderBook, start: &[String]) {
+    adapter.reset();
+    book.clear();
+    for f in start {
+        adapter.on_frame(f, book).expect("start frame");
+    }
+}
+
+fn bench_kraken(c: &mut Criterion) {
+    let config = Config::default_config().expect("default config");
+    let venue = config
+        .venues
+        .iter()
+        .find(|v| v.name == "kraken")
+        .expect("venue");
+    for depth in [100, 1000] {
+        let (start, updates) = kraken_frames(depth, 20_000);
+        let mut adapter = build_adapter(venue, Limits::default()).expect("adapter");
+        let mut book = OrderBook::new();
+        // Every update is accepted (its checksum verified) before anything is timed.
+        kraken_start(adapter.as_mut(), &mut book, &start);
+        for u in &updates {
+            assert_eq!(adapter.on_frame(u, &mut book), Ok(FrameOutcome::Update));
+        }
+        kraken_start(adapter.as_mut(), &mut book, &start);
+        let mut i = 0;
+        c.bench_function(
+            &format!("decode+apply+checksum/kraken-d{depth}/update"),
+            |b| {
+                b.iter(|| {
+                    // Updates only follow their own predecessors: start over at the wrap.
+                    if i == updates.len() {
+                        i = 0;
+                        kraken_start(adapter.as_mut(), &mut book, &start);
+                    }
+                    let r = adapter.on_frame(black_box(&updates[i]), &mut book);
+                    i += 1;
+                    black_box(r)
+                });
+            },
+        );
+        let snapshot = start.last().expect("snapshot");
+        c.bench_function(
+            &format!("decode+apply+checksum/kraken-d{depth}/snapshot"),
+            |b| {
+                b.iter(|| {
+                    adapter.reset();
+                    black_box(adapter.on_frame(black_box(snapshot), &mut book))
+                });
+            },
+        );
+        // The checksum formatted from scratch (what the adapter avoids for unchanged levels).
+        kraken_start(adapter.as_mut(), &mut book, &start);
+        c.bench_function(&format!("checksum/kraken-d{depth}/from-scratch"), |b| {
+            b.iter(|| black_box(checksum(black_box(&book), 1, 8)))
+        });
+    }
+}
+
 fn bench_book(c: &mut Criterion) {
     let mut b = book(3, 6_500_000, 1);
     let mut r = Lcg(11);
@@ -194,5 +292,12 @@ fn bench_view(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_decode, bench_book, bench_walks, bench_view);
+criterion_group!(
+    benches,
+    bench_decode,
+    bench_kraken,
+    bench_book,
+    bench_walks,
+    bench_view
+);
 criterion_main!(benches);

@@ -16,7 +16,7 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{
@@ -110,6 +110,71 @@ impl Adapter for GeminiV2 {
     }
 
     fn on_frame(&mut self, frame: &str, book: &mut OrderBook) -> Result<FrameOutcome, FrameError> {
+        // The usual book message in one pass; anything else (or anything wrong) takes two.
+        if let Some(snapshot_form) = self.decode_in_one_pass(frame) {
+            return self.apply(snapshot_form, book);
+        }
+        self.on_frame_two_steps(frame, book)
+    }
+}
+
+impl GeminiV2 {
+    /// Decodes an `l2_updates` message of our symbol in a single pass, `changes` going straight into
+    /// the level buffer (before `symbol` and `type` are known: Gemini's keys come in alphabetical
+    /// order). Yields whether it is the snapshot form. `None` — the frame is then decoded again by
+    /// [`GeminiV2::on_frame_two_steps`], which reports it exactly as before — for anything else: another
+    /// type or symbol, an error report (`result`, `reason`, `message`), a repeated key, any decoding
+    /// error.
+    fn decode_in_one_pass(&mut self, frame: &str) -> Option<bool> {
+        self.levels.clear();
+        let mut de = serde_json::Deserializer::from_str(frame);
+        let found = OnePass {
+            levels: &mut self.levels,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        (found.kind == Some("l2_updates")
+            && found.symbol == Some(self.symbol.as_str())
+            && found.changes)
+            .then_some(found.snapshot_form)
+    }
+
+    /// Applies the decoded levels of an `l2_updates` message of our symbol.
+    fn apply(
+        &mut self,
+        snapshot_form: bool,
+        book: &mut OrderBook,
+    ) -> Result<FrameOutcome, FrameError> {
+        let snapshot = snapshot_form || (!self.snapshot_seen && !self.invalidated);
+        if !snapshot && self.invalidated {
+            return Ok(FrameOutcome::AwaitingSnapshot);
+        }
+        if snapshot {
+            book.clear();
+            self.snapshot_seen = true;
+            self.invalidated = false;
+        }
+        for &(side, price, qty) in &self.levels {
+            book.apply(side, price, qty);
+        }
+        let max = self.limits.max_levels_per_side;
+        if book.depth(Side::Bid) > max || book.depth(Side::Ask) > max {
+            return Err(FrameError::TooManyLevels(max));
+        }
+        Ok(if snapshot {
+            FrameOutcome::Snapshot
+        } else {
+            FrameOutcome::Update
+        })
+    }
+
+    /// The general decoder: the envelope with `changes` kept raw, then the changes of our symbol.
+    fn on_frame_two_steps(
+        &mut self,
+        frame: &str,
+        book: &mut OrderBook,
+    ) -> Result<FrameOutcome, FrameError> {
         // serde's derived structs would also take a positional array: only objects are messages.
         if !frame.trim_start().starts_with('{') {
             return Err(FrameError::Malformed(format!(
@@ -143,29 +208,85 @@ impl Adapter for GeminiV2 {
         }
         .deserialize(&mut serde_json::Deserializer::from_str(changes.get()))
         .map_err(|e| FrameError::Malformed(e.to_string()))?;
+        self.apply(msg.trades || msg.auction_events, book)
+    }
+}
 
-        let snapshot_form = msg.trades || msg.auction_events;
-        let snapshot = snapshot_form || (!self.snapshot_seen && !self.invalidated);
-        if !snapshot && self.invalidated {
-            return Ok(FrameOutcome::AwaitingSnapshot);
+/// What the one-pass decoder saw.
+#[derive(Default)]
+struct Found<'a> {
+    kind: Option<&'a str>,
+    symbol: Option<&'a str>,
+    changes: bool,
+    snapshot_form: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "snake_case")]
+enum Key {
+    Type,
+    Symbol,
+    Changes,
+    Trades,
+    AuctionEvents,
+    Result,
+    Reason,
+    Message,
+    #[serde(other)]
+    Other,
+}
+
+/// The one-pass decoder (see [`GeminiV2::decode_in_one_pass`]); its errors only mean "not the usual
+/// message".
+struct OnePass<'s> {
+    levels: &'s mut Vec<Level>,
+}
+
+impl<'de> DeserializeSeed<'de> for OnePass<'_> {
+    type Value = Found<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass<'_> {
+    type Value = Found<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an l2_updates message")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let other = || de::Error::custom("not the usual message");
+        let mut found = Found::default();
+        let (mut trades, mut auction) = (false, false);
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Type if found.kind.is_none() => found.kind = Some(map.next_value()?),
+                Key::Symbol if found.symbol.is_none() => found.symbol = Some(map.next_value()?),
+                Key::Changes if !found.changes => {
+                    found.changes = true;
+                    map.next_value_seed(ChangesSeed {
+                        levels: &mut *self.levels,
+                    })?;
+                }
+                Key::Trades if !trades => {
+                    trades = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Key::AuctionEvents if !auction => {
+                    auction = true;
+                    map.next_value::<IgnoredAny>()?;
+                }
+                Key::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => return Err(other()),
+            }
         }
-        if snapshot {
-            book.clear();
-            self.snapshot_seen = true;
-            self.invalidated = false;
-        }
-        for &(side, price, qty) in &self.levels {
-            book.apply(side, price, qty);
-        }
-        let max = self.limits.max_levels_per_side;
-        if book.depth(Side::Bid) > max || book.depth(Side::Ask) > max {
-            return Err(FrameError::TooManyLevels(max));
-        }
-        Ok(if snapshot {
-            FrameOutcome::Snapshot
-        } else {
-            FrameOutcome::Update
-        })
+        found.snapshot_form = trades || auction;
+        Ok(found)
     }
 }
 
@@ -285,6 +406,68 @@ mod tests {
             Ok(FrameOutcome::Snapshot)
         );
         (a, book)
+    }
+
+    #[test]
+    fn one_pass_and_two_steps_agree_on_every_shape_of_message() {
+        let ch = changes(&[("buy", "65316", "0.5"), ("sell", "65318", "0")]);
+        let frames = [
+            update("BTCUSD", &[("buy", "65316", "0.5"), ("sell", "65318", "0")]),
+            update("ETHUSD", &[("buy", "1", "1")]),
+            snapshot("BTCUSD", &[("buy", "65000", "1"), ("sell", "65400", "2")]),
+            format!(r#"{{"type":"l2_updates","symbol":"BTCUSD","changes":[{ch}]}}"#),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTCUSD","type":"l2_updates","trades":[]}}"#),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTCUSD","type":"l2_updates","reason":"x"}}"#),
+            format!(
+                r#"{{"changes":[{ch}],"symbol":"BTCUSD","type":"l2_updates","result":"error"}}"#
+            ),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTCUSD","type":"l2_updates","message":"m"}}"#),
+            format!(r#"{{"changes":[{ch}],"changes":[],"symbol":"BTCUSD","type":"l2_updates"}}"#),
+            format!(
+                r#"{{"changes":[{ch}],"symbol":"BTCUSD","symbol":"BTCUSD","type":"l2_updates"}}"#
+            ),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTC\u0055SD","type":"l2_updates"}}"#),
+            format!(r#"{{"changes":[{ch}],"symbol":null,"type":"l2_updates"}}"#),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTCUSD","type":"l2_updates"}} x"#),
+            format!(r#"{{"changes":[{ch}],"symbol":"BTCUSD"}}"#),
+            format!(r#"{{"changes":[{ch}],"type":"l2_updates"}}"#),
+            r#"{"changes":[["buy","1e5","1"]],"symbol":"BTCUSD","type":"l2_updates"}"#.to_owned(),
+            r#"{"changes":[["buy","1e5","1"]],"symbol":"ETHUSD","type":"l2_updates"}"#.to_owned(),
+            r#"{"changes":[["hold","1","1"]],"symbol":"BTCUSD","type":"l2_updates"}"#.to_owned(),
+            r#"{"symbol":"BTCUSD","type":"l2_updates"}"#.to_owned(),
+            r#"{"type":"heartbeat","timestamp":1}"#.to_owned(),
+            r#"{"type":"trade","symbol":"BTCUSD","price":"1","quantity":"1","side":"buy"}"#
+                .to_owned(),
+            format!(r#"[{ch}]"#),
+        ];
+        for frame in &frames {
+            for state in 0..3 {
+                let (mut one, mut b1) = synced();
+                let (mut two, mut b2) = synced();
+                match state {
+                    0 => {}
+                    1 => {
+                        one.invalidate();
+                        two.invalidate();
+                    }
+                    _ => {
+                        one.reset();
+                        two.reset();
+                    }
+                }
+                assert_eq!(
+                    one.on_frame(frame, &mut b1),
+                    two.on_frame_two_steps(frame, &mut b2),
+                    "{frame}"
+                );
+                assert_eq!(b1, b2, "{frame}");
+            }
+        }
+        // The usual message does take the one-pass decoder.
+        let mut a = adapter();
+        assert_eq!(a.decode_in_one_pass(&frames[0]), Some(false));
+        assert_eq!(a.decode_in_one_pass(&frames[2]), Some(true));
+        assert_eq!(a.decode_in_one_pass(&frames[1]), None);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use super::{Adapter, FrameError, FrameOutcome, Limits, parse_decimal, parse_price};
 use crate::config::VenueConfig;
-use crate::market::book::Px;
+use crate::market::book::{Px, Revision};
 use crate::market::{OrderBook, Side};
 
 /// Truncation depth when neither the server's ack nor the config names one (Kraken's maximum).
@@ -218,11 +218,23 @@ impl KrakenV2 {
             }
         }
         let depth = self.window_depth();
+        let (pp, qp) = (self.price_precision, self.qty_precision);
         for e in &self.entries {
             if snapshot {
                 book.clear();
             }
+            // Whether the top ten levels of each side may differ from those of the last checksum:
+            // such a side is read again; otherwise its part of the input is the last one (and with
+            // no side changed, so is the CRC). A window under ten levels lets truncation reach the
+            // top: always read both.
+            let all = snapshot || depth < CHECKSUM_LEVELS || !self.crc.is_current(book, pp, qp);
+            // Asks, bids.
+            let mut top_changed = [all, all];
             for l in self.levels.get(e.start..e.end).unwrap_or(&[]) {
+                let i = usize::from(l.side == Side::Bid);
+                if !top_changed[i] && !self.crc.below_top(l.side, l.price) {
+                    top_changed[i] = true;
+                }
                 book.apply(l.side, l.price, l.qty);
             }
             book.truncate(depth);
@@ -230,9 +242,11 @@ impl KrakenV2 {
                 self.have_snapshot = false;
                 return Err(FrameError::TooManyLevels(max));
             }
-            let computed = self
-                .crc
-                .checksum(book, self.price_precision, self.qty_precision);
+            let computed = if top_changed == [false, false] {
+                self.crc.unchanged(book)
+            } else {
+                self.crc.checksum_sides(book, pp, qp, top_changed)
+            };
             if computed != e.checksum {
                 // The book no longer matches the venue's: updates wait for a fresh snapshot.
                 self.have_snapshot = false;
@@ -456,6 +470,8 @@ struct ChecksumCache {
     crc: u32,
     /// The precisions `text` was written with.
     precisions: (u32, u32),
+    /// The revision of the book `text` describes, while nothing changed it.
+    revision: Option<Revision>,
     /// The input being built (swapped with `text` when done).
     next_text: Vec<u8>,
     next_levels: Vec<Rendered>,
@@ -477,12 +493,61 @@ fn same_repr(a: Decimal, b: Decimal) -> bool {
 }
 
 impl ChecksumCache {
+    /// True when the last input describes `book` as it is now, at these precisions.
+    fn is_current(&self, book: &OrderBook, price_precision: u32, qty_precision: u32) -> bool {
+        self.revision == Some(book.revision())
+            && self.precisions
+                == (
+                    price_precision.min(MAX_PRECISION),
+                    qty_precision.min(MAX_PRECISION),
+                )
+    }
+
+    /// True when a change at `price` on `side` cannot touch the top levels of the last input: that
+    /// side had all ten and `price` is strictly worse than the tenth. (Only meaningful while the
+    /// input is current, i.e. while every change so far was below the top.)
+    fn below_top(&self, side: Side, price: Decimal) -> bool {
+        let (asks, bids) = self.levels.split_at(self.asks.min(self.levels.len()));
+        match side {
+            Side::Ask => {
+                asks.len() == CHECKSUM_LEVELS
+                    && asks.last().is_some_and(|t| Px(price) > Px(t.price))
+            }
+            Side::Bid => {
+                bids.len() == CHECKSUM_LEVELS
+                    && bids.last().is_some_and(|t| Px(price) < Px(t.price))
+            }
+        }
+    }
+
+    /// The checksum when only levels below the top changed since the last input: the same CRC, now
+    /// describing `book`'s new revision.
+    fn unchanged(&mut self, book: &OrderBook) -> u32 {
+        self.revision = Some(book.revision());
+        self.crc
+    }
+
     /// [`checksum`] of `book`, formatting only the levels not in the previous input.
+    #[cfg(test)]
     fn checksum(&mut self, book: &OrderBook, price_precision: u32, qty_precision: u32) -> u32 {
+        self.checksum_sides(book, price_precision, qty_precision, [true, true])
+    }
+
+    /// [`checksum`] of `book`, formatting only the levels not in the previous input and reading only
+    /// the sides flagged in `refresh` (asks, bids) from the book. The caller guarantees that the top of an unflagged side is that of the last input (the
+    /// input was current and every change on that side was below the top).
+    fn checksum_sides(
+        &mut self,
+        book: &OrderBook,
+        price_precision: u32,
+        qty_precision: u32,
+        refresh: [bool; 2],
+    ) -> u32 {
         let (pp, qp) = (
             price_precision.min(MAX_PRECISION),
             qty_precision.min(MAX_PRECISION),
         );
+        self.revision = Some(book.revision());
         if self.precisions != (pp, qp) {
             self.precisions = (pp, qp);
             self.levels.clear();
@@ -502,7 +567,26 @@ impl ChecksumCache {
         let (old_asks, old_bids) = levels.split_at((*asks).min(levels.len()));
         let mut unchanged = true;
         let mut new_asks = 0;
-        for (side, old) in [(Side::Ask, old_asks), (Side::Bid, old_bids)] {
+        for (side, old, refresh) in [
+            (Side::Ask, old_asks, refresh[0]),
+            (Side::Bid, old_bids, refresh[1]),
+        ] {
+            if !refresh {
+                // The same levels as last time, at the same places: copy the block.
+                if let (Some(first), Some(last)) = (old.first(), old.last()) {
+                    let base = next_text.len();
+                    next_text.extend_from_slice(text.get(first.start..last.end).unwrap_or(&[]));
+                    next_levels.extend(old.iter().map(|o| Rendered {
+                        start: o.start - first.start + base,
+                        end: o.end - first.start + base,
+                        ..*o
+                    }));
+                }
+                if side == Side::Ask {
+                    new_asks = old.len();
+                }
+                continue;
+            }
             let mut j = 0;
             let mut n = 0;
             for (price, qty) in book.levels(side).take(CHECKSUM_LEVELS) {
@@ -1526,7 +1610,73 @@ mod tests {
         assert_eq!(a.decode_book_in_one_pass(&frames[2]), None);
     }
 
+    fn owned_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
+        v.iter().map(|(p, q)| (p.as_str(), q.as_str())).collect()
+    }
+
     proptest! {
+        /// Through the adapter: updates anywhere in the window (most below the top ten when the
+        /// window is deep), each carrying the checksum of a book kept independently, are all
+        /// accepted — a checksum wrongly kept from before a change of the top would be refused — and
+        /// the same frames with a checksum off by one are all refused.
+        #[test]
+        fn skipped_and_recomputed_checksums_are_both_right(
+            depth in prop::sample::select(vec![10u32, 12, 25]),
+            frames in prop::collection::vec(
+                prop::collection::vec((any::<bool>(), 0i64..30, 0u64..4, 1u64..999), 1..4),
+                1..60,
+            ),
+        ) {
+            let mut a = adapter(Some(depth));
+            let mut b = adapter(Some(depth));
+            let mut book = OrderBook::new();
+            let mut other = OrderBook::new();
+            let mut truth = OrderBook::new();
+            let level = |bid: bool, off: i64| {
+                let cents = if bid { 1_000_000 - 10 * off } else { 1_000_010 + 10 * off };
+                Decimal::new(cents, 2).to_string()
+            };
+            let mut bids = Vec::new();
+            let mut asks = Vec::new();
+            for off in 0..20 {
+                bids.push((level(true, off), "1.5".to_owned()));
+                asks.push((level(false, off), "2.25".to_owned()));
+            }
+            let refs = owned_refs;
+            for (p, q) in &bids {
+                truth.apply(Side::Bid, d(p), d(q));
+            }
+            for (p, q) in &asks {
+                truth.apply(Side::Ask, d(p), d(q));
+            }
+            truth.truncate(depth as usize);
+            let snap = book_frame("snapshot", &refs(&bids), &refs(&asks), checksum(&truth, 1, 8));
+            prop_assert_eq!(a.on_frame(&snap, &mut book), Ok(FrameOutcome::Snapshot));
+            prop_assert_eq!(b.on_frame(&snap, &mut other), Ok(FrameOutcome::Snapshot));
+            for levels in frames {
+                let (mut ub, mut ua) = (Vec::new(), Vec::new());
+                for (bid, off, kind, q) in levels {
+                    let qty = if kind == 0 { "0".to_owned() } else { Decimal::new(q as i64, 3).to_string() };
+                    let p = level(bid, off);
+                    truth.apply(if bid { Side::Bid } else { Side::Ask }, d(&p), d(&qty));
+                    if bid { ub.push((p, qty)); } else { ua.push((p, qty)); }
+                }
+                truth.truncate(depth as usize);
+                let crc = checksum(&truth, 1, 8);
+                let good = book_frame("update", &refs(&ub), &refs(&ua), crc);
+                prop_assert_eq!(a.on_frame(&good, &mut book), Ok(FrameOutcome::Update));
+                prop_assert_eq!(&book, &truth);
+                let bad = book_frame("update", &refs(&ub), &refs(&ua), crc.wrapping_add(1));
+                let refused = matches!(b.on_frame(&bad, &mut other), Err(FrameError::Checksum { .. }));
+                prop_assert!(refused, "a wrong checksum was accepted");
+                // Resynchronise the second adapter with a snapshot of the truth.
+                let tb: Vec<(String, String)> = truth.levels(Side::Bid).map(|(p, q)| (p.to_string(), q.to_string())).collect();
+                let ta: Vec<(String, String)> = truth.levels(Side::Ask).map(|(p, q)| (p.to_string(), q.to_string())).collect();
+                let resync = book_frame("snapshot", &refs(&tb), &refs(&ta), crc);
+                prop_assert_eq!(b.on_frame(&resync, &mut other), Ok(FrameOutcome::Snapshot));
+            }
+        }
+
         /// The level-reusing checksum equals the one formatted from scratch after every change, with
         /// changes anywhere (top, deep, deletes, re-spelled prices) and occasional snapshots.
         #[test]

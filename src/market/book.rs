@@ -3,32 +3,60 @@
 //!
 //! Each side is a `BTreeMap` price → quantity, keyed by the exact `Decimal` price. Keys compare
 //! numerically, so `27000.10` and `27000.1` are the same level whatever the venue's padding; the
-//! [`Px`] key only adds a fast path for the usual case of two prices written with the same number of
-//! decimals (their mantissas are compared as integers).
+//! [`Px`] key only adds a fast path: two non-negative prices are compared as integers (mantissas at a
+//! common scale).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::collections::btree_map;
 use std::iter::Rev;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use rust_decimal::Decimal;
 
 use super::Side;
 
 /// A price as a book key: the exact `Decimal`, ordered numerically (like `Decimal`'s own `Ord`), with
-/// a fast path when both prices are positive and have the same scale.
+/// a fast path for two non-negative prices: their mantissas compared as integers at a common scale.
 #[derive(Debug, Clone, Copy)]
 pub struct Px(pub Decimal);
+
+/// 10^k for k in 0..=28 (the scale range of `Decimal`).
+const POW10: [u128; 29] = {
+    let mut t = [1u128; 29];
+    let mut i = 1;
+    while i < t.len() {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
 
 impl Ord for Px {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         let (a, b) = (self.0, other.0);
-        if a.scale() == b.scale() && a.is_sign_positive() && b.is_sign_positive() {
-            // Same scale, both ≥ 0: the numeric order is the order of the (unsigned) mantissas.
-            a.mantissa().cmp(&b.mantissa())
-        } else {
-            a.cmp(&b)
+        if a.is_sign_negative() || b.is_sign_negative() {
+            return a.cmp(&b);
+        }
+        // Both ≥ 0: compare the mantissas brought to the larger scale (exact integers), unless that
+        // overflows — then `Decimal` decides.
+        let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
+        let (sa, sb) = (a.scale(), b.scale());
+        let scaled = match sa.cmp(&sb) {
+            Ordering::Equal => Some((ma, mb)),
+            Ordering::Less => POW10
+                .get((sb - sa) as usize)
+                .and_then(|p| ma.checked_mul(*p))
+                .map(|ma| (ma, mb)),
+            Ordering::Greater => POW10
+                .get((sa - sb) as usize)
+                .and_then(|p| mb.checked_mul(*p))
+                .map(|mb| (ma, mb)),
+        };
+        match scaled {
+            Some((x, y)) => x.cmp(&y),
+            None => a.cmp(&b),
         }
     }
 }
@@ -111,11 +139,57 @@ impl BookSide {
 }
 
 /// One venue's book for one symbol.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two books are equal when their levels are; the [`Revision`] is not part of the value.
+#[derive(Debug)]
 pub struct OrderBook {
     bids: BookSide,
     asks: BookSide,
+    /// Unique per book object (clones get their own).
+    id: u64,
+    /// Mutating calls so far.
+    mutations: u64,
 }
+
+/// Identifies a state of one book object: it changes on every call that may modify the book
+/// (`apply`, `clear`, a `truncate` that drops levels). A cache computed from a book is still valid
+/// while the book's revision is the one it recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revision {
+    id: u64,
+    mutations: u64,
+}
+
+static NEXT_BOOK_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Default for OrderBook {
+    fn default() -> Self {
+        Self {
+            bids: BookSide::default(),
+            asks: BookSide::default(),
+            id: NEXT_BOOK_ID.fetch_add(1, AtomicOrdering::Relaxed),
+            mutations: 0,
+        }
+    }
+}
+
+impl Clone for OrderBook {
+    fn clone(&self) -> Self {
+        Self {
+            bids: self.bids.clone(),
+            asks: self.asks.clone(),
+            ..Self::default()
+        }
+    }
+}
+
+impl PartialEq for OrderBook {
+    fn eq(&self, other: &Self) -> bool {
+        self.bids == other.bids && self.asks == other.asks
+    }
+}
+
+impl Eq for OrderBook {}
 
 impl OrderBook {
     /// An empty book.
@@ -124,8 +198,18 @@ impl OrderBook {
         Self::default()
     }
 
+    /// The book's current [`Revision`].
+    #[must_use]
+    pub fn revision(&self) -> Revision {
+        Revision {
+            id: self.id,
+            mutations: self.mutations,
+        }
+    }
+
     /// Removes every level of both sides.
     pub fn clear(&mut self) {
+        self.mutations = self.mutations.wrapping_add(1);
         self.bids.clear();
         self.asks.clear();
     }
@@ -133,6 +217,7 @@ impl OrderBook {
     /// Sets one level (`qty == 0` deletes it). A bid never lands on the ask side and vice versa.
     #[inline]
     pub fn apply(&mut self, side: Side, price: Decimal, qty: Decimal) {
+        self.mutations = self.mutations.wrapping_add(1);
         self.side_mut(side).set(price, qty);
     }
 
@@ -174,6 +259,9 @@ impl OrderBook {
     /// Drops the worst levels of each side beyond `depth` (Kraken's rule: levels that leave the
     /// subscribed window are not announced by the server).
     pub fn truncate(&mut self, depth: usize) {
+        if self.bids.levels.len() > depth || self.asks.levels.len() > depth {
+            self.mutations = self.mutations.wrapping_add(1);
+        }
         while self.bids.levels.len() > depth {
             self.bids.levels.pop_first();
         }
@@ -242,13 +330,26 @@ mod tests {
         /// The key orders (and equates) prices exactly like `Decimal` does, whatever their scales.
         #[test]
         fn px_orders_like_decimal(
-            a in 0i64..2_000_000, sa in 0u32..10, b in 0i64..2_000_000, sb in 0u32..10,
+            a in 0i64..2_000_000, sa in 0u32..29, b in 0i64..2_000_000, sb in 0u32..29,
             neg_a in proptest::bool::weighted(0.1), neg_b in proptest::bool::weighted(0.1),
         ) {
             let x = Decimal::new(if neg_a { -a } else { a }, sa);
             let y = Decimal::new(if neg_b { -b } else { b }, sb);
             proptest::prop_assert_eq!(Px(x).cmp(&Px(y)), x.cmp(&y));
             proptest::prop_assert_eq!(Px(x) == Px(y), x == y);
+        }
+    }
+
+    proptest::proptest! {
+        /// Also with full 96-bit mantissas, where scaling overflows and `Decimal` decides.
+        #[test]
+        fn px_orders_like_decimal_with_wide_mantissas(
+            a in proptest::prelude::any::<[u32; 3]>(), sa in 0u32..29,
+            b in proptest::prelude::any::<[u32; 3]>(), sb in 0u32..29,
+        ) {
+            let x = Decimal::from_parts(a[0], a[1], a[2], false, sa);
+            let y = Decimal::from_parts(b[0], b[1], b[2], false, sb);
+            proptest::prop_assert_eq!(Px(x).cmp(&Px(y)), x.cmp(&y));
         }
     }
 
@@ -260,6 +361,33 @@ mod tests {
         assert_eq!(Px(d("-0")).cmp(&Px(d("0"))), Ordering::Equal);
         let big = Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 3);
         assert_eq!(Px(big).cmp(&Px(d("1.000"))), Ordering::Greater);
+        // Scaling the big one up to 28 decimals overflows: Decimal decides.
+        let tiny = Decimal::from_parts(1, 0, 0, false, 28);
+        assert_eq!(Px(big).cmp(&Px(tiny)), Ordering::Greater);
+        assert_eq!(Px(tiny).cmp(&Px(big)), Ordering::Less);
+        assert_eq!(Px(d("65000")).cmp(&Px(d("64999.99"))), Ordering::Greater);
+        assert_eq!(Px(d("65000")).cmp(&Px(d("65000.000001"))), Ordering::Less);
+    }
+
+    #[test]
+    fn revision_moves_on_every_change_and_clones_are_other_books() {
+        let mut book = OrderBook::new();
+        let r0 = book.revision();
+        book.apply(Side::Bid, d("1"), d("1"));
+        let r1 = book.revision();
+        assert_ne!(r0, r1);
+        book.truncate(5);
+        assert_eq!(book.revision(), r1, "nothing dropped");
+        book.apply(Side::Bid, d("2"), d("1"));
+        book.truncate(1);
+        let r2 = book.revision();
+        assert_ne!(r2, r1);
+        book.clear();
+        assert_ne!(book.revision(), r2);
+        let copy = book.clone();
+        assert_eq!(copy, book);
+        assert_ne!(copy.revision(), book.revision());
+        assert_ne!(OrderBook::new().revision(), OrderBook::new().revision());
     }
 
     #[test]
