@@ -5,7 +5,6 @@
 
 use rust_decimal::Decimal;
 
-use super::walk::Depletion;
 use super::{OrderBook, Side};
 
 /// One level taken by the merged walk, labelled with the venue it came from.
@@ -47,27 +46,6 @@ pub struct MergedWalk {
     pub by_venue: Vec<VenueSplit>,
     /// The best price across all merged books.
     pub best: Option<Decimal>,
-}
-
-impl Depletion for MergedWalk {
-    fn requested(&self) -> Decimal {
-        self.requested
-    }
-    fn filled(&self) -> Decimal {
-        self.filled
-    }
-    fn notional(&self) -> Decimal {
-        self.notional
-    }
-    fn best(&self) -> Option<Decimal> {
-        self.best
-    }
-    fn levels(&self) -> usize {
-        self.fills.len()
-    }
-    fn worst(&self) -> Option<Decimal> {
-        self.fills.last().map(|f| f.price)
-    }
 }
 
 /// Walks `side` of all `books` as one book for `quantity`. `None` entries (venues not merged) are

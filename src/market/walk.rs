@@ -67,26 +67,34 @@ pub trait Depletion {
     }
 }
 
-impl Depletion for WalkResult {
-    fn requested(&self) -> Decimal {
-        self.requested
-    }
-    fn filled(&self) -> Decimal {
-        self.filled
-    }
-    fn notional(&self) -> Decimal {
-        self.notional
-    }
-    fn best(&self) -> Option<Decimal> {
-        self.best
-    }
-    fn levels(&self) -> usize {
-        self.fills.len()
-    }
-    fn worst(&self) -> Option<Decimal> {
-        self.fills.last().map(|f| f.price)
-    }
+/// Implements [`Depletion`] for a walk result with the fields `requested`, `filled`, `notional`, `best`
+/// and `fills` (whose items have a `price`): one venue's walk and the merged walk share these.
+macro_rules! impl_depletion {
+    ($($t:ty),*) => {$(
+        impl Depletion for $t {
+            fn requested(&self) -> Decimal {
+                self.requested
+            }
+            fn filled(&self) -> Decimal {
+                self.filled
+            }
+            fn notional(&self) -> Decimal {
+                self.notional
+            }
+            fn best(&self) -> Option<Decimal> {
+                self.best
+            }
+            fn levels(&self) -> usize {
+                self.fills.len()
+            }
+            fn worst(&self) -> Option<Decimal> {
+                self.fills.last().map(|f| f.price)
+            }
+        }
+    )*};
 }
+
+impl_depletion!(WalkResult, super::MergedWalk);
 
 /// `notional / filled`, `None` when nothing filled.
 #[must_use]
