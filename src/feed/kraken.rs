@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use super::{Adapter, FrameError, FrameOutcome, Limits, parse_decimal, parse_price};
 use crate::config::VenueConfig;
-use crate::market::book::{Px, Revision};
+use crate::market::book::{Revision, price_cmp};
 use crate::market::{OrderBook, Side};
 
 /// Truncation depth when neither the server's ack nor the config names one (Kraken's maximum).
@@ -511,11 +511,15 @@ impl ChecksumCache {
         match side {
             Side::Ask => {
                 asks.len() == CHECKSUM_LEVELS
-                    && asks.last().is_some_and(|t| Px(price) > Px(t.price))
+                    && asks
+                        .last()
+                        .is_some_and(|t| price_cmp(price, t.price).is_gt())
             }
             Side::Bid => {
                 bids.len() == CHECKSUM_LEVELS
-                    && bids.last().is_some_and(|t| Px(price) < Px(t.price))
+                    && bids
+                        .last()
+                        .is_some_and(|t| price_cmp(price, t.price).is_lt())
             }
         }
     }
@@ -593,8 +597,8 @@ impl ChecksumCache {
                 // Old levels better than this one are gone (both lists are best-first).
                 while let Some(o) = old.get(j)
                     && match side {
-                        Side::Ask => Px(o.price) < Px(price),
-                        Side::Bid => Px(o.price) > Px(price),
+                        Side::Ask => price_cmp(o.price, price).is_lt(),
+                        Side::Bid => price_cmp(o.price, price).is_gt(),
                     }
                 {
                     j += 1;
