@@ -290,6 +290,16 @@ fn bench_view(c: &mut Criterion) {
     c.bench_function("view/build-with-depth", |b| {
         b.iter(|| black_box(engine.view(0, ViewOptions { depth: true })))
     });
+    // A live run also reports receive→View latency: a full window of samples per venue.
+    let mut r = Lcg(13);
+    for _ in 0..2048 {
+        for venue in 0..3 {
+            engine.record_latency(venue, r.next() % 5_000);
+        }
+    }
+    c.bench_function("view/build-with-depth-and-latency", |b| {
+        b.iter(|| black_box(engine.view(0, ViewOptions { depth: true })))
+    });
 }
 
 criterion_group!(

@@ -7,10 +7,10 @@
 //!
 //! Reading: [`parse_line`] is the plain `serde_json` parse (the frame comes out as an owned `String`
 //! whenever it holds escapes — i.e. always for a JSON frame). [`LineDecoder`] is the replay's fast
-//! path: a line in the exact layout the recorder writes (`ts_ns`, `venue`, `dir`, `frame`, no spaces)
-//! is read by hand and its frame unescaped into a buffer the decoder keeps, so a line costs one scan
-//! and no allocation; anything else — other key orders, `\u` escapes, errors — goes to
-//! [`parse_line`], so both always give the same answer.
+//! path: a line holding just the four keys (any order, any whitespace, `dir` optional) is read by hand
+//! and its frame unescaped into a buffer the decoder keeps, so a line costs one scan and no
+//! allocation; anything else — other keys, `\u` escapes, errors — goes to [`parse_line`], so both
+//! always give the same answer.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -80,7 +80,7 @@ pub fn parse_line(line: &str) -> Result<Parsed<'_>, String> {
 }
 
 /// Reusable capture-line reader: same results as [`parse_line`], without its per-line allocation and
-/// second scan for lines in the recorder's own layout.
+/// second scan for ordinary lines.
 #[derive(Debug, Default)]
 pub struct LineDecoder {
     /// The unescaped frame of the last line read through the fast path (and slack bytes after it).
@@ -131,42 +131,32 @@ struct FastLine<'a> {
     frame_len: usize,
 }
 
-/// Reads `{"ts_ns":N,"venue":"V","dir":"in"|"out","frame":"F"}` (the recorder's layout, nothing
-/// else). `None` whenever the line is anything else or `serde_json` could judge it differently (a
-/// `\u` escape, a control character, a number with a sign or leading zero, extra bytes): the caller
-/// then takes the general path.
+/// Reads a capture line object: the keys `ts_ns` (an integer), `venue`, `dir` (optional, `in` or
+/// `out`) and `frame`, in any order, with any JSON whitespace around the tokens — so the recorder's
+/// lines and those of other tools (`json.dumps`, with or without spaces) all qualify. `None` whenever
+/// the line is anything else or `serde_json` could judge it differently (another or a repeated key, a
+/// `\u` escape, an escape in a key or the venue, a control character, a signed or non-integer
+/// `ts_ns`, extra bytes): the caller then takes the general path.
 fn fast_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
+    compact_line(line, scratch).or_else(|| any_layout_line(line, scratch))
+}
+
+/// The compact layout, keys in the recorder's order (what `--record`, the capture generator and
+/// `fixture_to_capture.py` write): `{"ts_ns":N,"venue":"V",["dir":"in"|"out",]"frame":"F"}`.
+#[inline]
+fn compact_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
     let rest = line.strip_prefix("{\"ts_ns\":")?;
-    let n = rest.bytes().take_while(u8::is_ascii_digit).count();
-    // JSON forbids leading zeros; more than 19 digits is out of i64 range anyway.
-    if n == 0 || n > 19 || (n > 1 && rest.starts_with('0')) {
-        return None;
-    }
-    let mut ts_ns = 0i64;
-    for d in rest.get(..n)?.bytes() {
-        ts_ns = ts_ns.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
-    }
-    let rest = rest.get(n..)?.strip_prefix(",\"venue\":\"")?;
-    let end = find_special(rest.as_bytes())?;
-    if rest.as_bytes().get(end) != Some(&b'"') {
-        return None;
-    }
-    let venue = rest.get(..end)?;
-    let rest = rest.get(end + 1..)?;
+    let (ts_ns, rest) = ts_digits(rest)?;
+    let (venue, rest) = plain_string(rest.strip_prefix(",\"venue\":\"")?)?;
     let (dir, rest) = if let Some(r) = rest.strip_prefix(",\"dir\":\"in\",\"frame\":\"") {
         (Dir::In, r)
+    } else if let Some(r) = rest.strip_prefix(",\"dir\":\"out\",\"frame\":\"") {
+        (Dir::Out, r)
     } else {
-        (
-            Dir::Out,
-            rest.strip_prefix(",\"dir\":\"out\",\"frame\":\"")?,
-        )
+        (Dir::In, rest.strip_prefix(",\"frame\":\"")?)
     };
     let (frame_len, rest) = unescape(rest, scratch)?;
-    let tail = rest.strip_prefix('}')?;
-    if !tail
-        .bytes()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-    {
+    if !skip_ws(rest.strip_prefix('}')?).is_empty() {
         return None;
     }
     Some(FastLine {
@@ -177,6 +167,96 @@ fn fast_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
     })
 }
 
+/// `ts_ns`'s value at the start of `s`: a non-negative JSON integer that fits an `i64`.
+#[inline]
+fn ts_digits(s: &str) -> Option<(i64, &str)> {
+    let n = s.bytes().take_while(u8::is_ascii_digit).count();
+    // JSON forbids leading zeros; more than 19 digits is out of i64 range anyway.
+    if n == 0 || n > 19 || (n > 1 && s.starts_with('0')) {
+        return None;
+    }
+    let mut v = 0i64;
+    for d in s.get(..n)?.bytes() {
+        v = v.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    }
+    Some((v, s.get(n..)?))
+}
+
+/// Any other layout of the four keys (order, whitespace).
+fn any_layout_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
+    let mut rest = skip_ws(line).strip_prefix('{')?;
+    let (mut ts_ns, mut venue, mut dir, mut frame_len) = (None, None, None, None);
+    loop {
+        rest = skip_ws(rest).strip_prefix('"')?;
+        let (key, after) = plain_string(rest)?;
+        rest = skip_ws(skip_ws(after).strip_prefix(':')?);
+        match key {
+            "ts_ns" if ts_ns.is_none() => {
+                let (v, after) = ts_digits(rest)?;
+                ts_ns = Some(v);
+                rest = after;
+            }
+            "venue" if venue.is_none() => {
+                let (v, after) = plain_string(rest.strip_prefix('"')?)?;
+                venue = Some(v);
+                rest = after;
+            }
+            "dir" if dir.is_none() => {
+                let (v, after) = plain_string(rest.strip_prefix('"')?)?;
+                dir = Some(match v {
+                    "in" => Dir::In,
+                    "out" => Dir::Out,
+                    _ => return None,
+                });
+                rest = after;
+            }
+            "frame" if frame_len.is_none() => {
+                let (len, after) = unescape(rest.strip_prefix('"')?, scratch)?;
+                frame_len = Some(len);
+                rest = after;
+            }
+            _ => return None,
+        }
+        rest = skip_ws(rest);
+        if let Some(r) = rest.strip_prefix(',') {
+            rest = r;
+        } else {
+            rest = rest.strip_prefix('}')?;
+            break;
+        }
+    }
+    if !skip_ws(rest).is_empty() {
+        return None;
+    }
+    Some(FastLine {
+        ts_ns: ts_ns?,
+        venue: venue?,
+        dir: dir.unwrap_or_default(),
+        frame_len: frame_len?,
+    })
+}
+
+/// `s` without its leading JSON whitespace.
+#[inline]
+fn skip_ws(s: &str) -> &str {
+    let n = s
+        .bytes()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .count();
+    s.get(n..).unwrap_or(s)
+}
+
+/// A JSON string body without escapes at the start of `s` (after its opening quote), and what
+/// follows its closing quote.
+#[inline]
+fn plain_string(s: &str) -> Option<(&str, &str)> {
+    let end = find_special(s.as_bytes())?;
+    if s.as_bytes().get(end) != Some(&b'"') {
+        return None;
+    }
+    Some((s.get(..end)?, s.get(end + 1..)?))
+}
+
 /// Unescapes the JSON string body at the start of `s` (after its opening quote) into `out` (grown as
 /// needed, never shrunk: only `out[..len]` is meaningful). Returns `len` and what follows the closing
 /// quote; `None` for a `\u` escape (left to `serde_json`), an invalid escape, a control character or
@@ -185,55 +265,82 @@ fn fast_line<'a>(line: &'a str, scratch: &mut Vec<u8>) -> Option<FastLine<'a>> {
 /// Eight bytes are copied and tested at a time: the word is stored whole and the write position then
 /// advances only past the bytes before the first `"`, `\` or control byte, so the many short runs
 /// between escapes of a JSON-in-JSON frame cost no `memcpy` call each.
+#[inline(never)] // its loop stays tight in a function of its own
 fn unescape<'a>(s: &'a str, out: &mut Vec<u8>) -> Option<(usize, &'a str)> {
     let src = s.as_bytes();
     if out.len() < src.len() + 8 {
         out.resize(src.len() + 8, 0);
     }
     let (mut r, mut w) = (0usize, 0usize);
-    loop {
-        let (k, c) = if let Some(chunk) = src.get(r..r + 8) {
-            let word: [u8; 8] = chunk.try_into().ok()?;
-            out.get_mut(w..w + 8)?.copy_from_slice(&word);
-            let m = special_mask(u64::from_le_bytes(word));
-            if m == 0 {
-                r += 8;
-                w += 8;
-                continue;
-            }
-            let k = (m.trailing_zeros() / 8) as usize;
-            (k, *word.get(k)?)
-        } else {
-            let tail = src.get(r..)?;
-            let k = tail
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-            out.get_mut(w..w + k)?.copy_from_slice(tail.get(..k)?);
-            (k, *tail.get(k)?)
-        };
+    while let Some(chunk) = src.get(r..r + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        out.get_mut(w..w + 8)?.copy_from_slice(chunk);
+        let m = special_mask(word);
+        if m == 0 {
+            r += 8;
+            w += 8;
+            continue;
+        }
+        // The flag is the high bit of the special byte: byte k sits at bits 8k..8k+8.
+        let bit = m.trailing_zeros();
+        let k = (bit / 8) as usize;
+        let c = (word >> (bit - 7)) as u8;
         r += k;
         w += k;
+        if c != b'\\' {
+            return if c == b'"' {
+                Some((w, s.get(r + 1..)?))
+            } else {
+                None
+            };
+        }
+        let e = if k < 7 {
+            (word >> (bit + 1)) as u8
+        } else {
+            *src.get(r + 1)?
+        };
+        *out.get_mut(w)? = unescaped(e)?;
+        w += 1;
+        r += 2;
+    }
+    // The last few bytes, one at a time.
+    loop {
+        let c = *src.get(r)?;
         match c {
             b'"' => return Some((w, s.get(r + 1..)?)),
             b'\\' => {
-                *out.get_mut(w)? = match src.get(r + 1)? {
-                    b'"' => b'"',
-                    b'\\' => b'\\',
-                    b'/' => b'/',
-                    b'b' => 0x08,
-                    b'f' => 0x0c,
-                    b'n' => b'\n',
-                    b'r' => b'\r',
-                    b't' => b'\t',
-                    _ => return None,
-                };
-                w += 1;
+                *out.get_mut(w)? = unescaped(*src.get(r + 1)?)?;
                 r += 2;
             }
-            _ => return None,
+            c if c < 0x20 => return None,
+            c => {
+                *out.get_mut(w)? = c;
+                r += 1;
+            }
         }
+        w += 1;
     }
 }
+
+/// The byte a one-character JSON escape `\c` stands for; `None` for `\u` and invalid escapes.
+#[inline]
+fn unescaped(c: u8) -> Option<u8> {
+    UNESCAPE.get(usize::from(c)).copied().filter(|&b| b != 0)
+}
+
+/// `\c` → byte, 0 where `c` is not a one-character escape.
+const UNESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'/' as usize] = b'/';
+    t[b'b' as usize] = 0x08;
+    t[b'f' as usize] = 0x0c;
+    t[b'n' as usize] = b'\n';
+    t[b'r' as usize] = b'\r';
+    t[b't' as usize] = b'\t';
+    t
+};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -390,6 +497,16 @@ mod tests {
         );
         // The recorder's layout takes the fast path: the frame is the decoder's buffer, not a copy.
         assert!(matches!(l.frame, Cow::Borrowed(_)));
+        // So does the layout of other tools: spaces, no `dir`, other key order.
+        let python = r#"{"venue": "kraken", "ts_ns": 7, "frame": "{\"a\": [1, \"b\"]}"}"#;
+        let Ok(Parsed::Frame(l)) = dec.decode(python) else {
+            panic!("not a frame")
+        };
+        assert!(matches!(l.frame, Cow::Borrowed(_)));
+        assert_eq!(
+            (l.ts_ns, l.venue.as_ref(), l.dir, l.frame.as_ref()),
+            (7, "kraken", Dir::In, r#"{"a": [1, "b"]}"#)
+        );
         for line in [
             line.as_str(),
             // Plain frames, borrowed straight from the line.
@@ -417,6 +534,23 @@ mod tests {
             r#"{"ts_ns":5,"venue":"gemini","dir":"out","frame":"a","ts_ns":6}"#,
             r#"{ "ts_ns":5,"venue":"gemini","dir":"in","frame":"a"}"#,
             r#"{"frame":"a","dir":"in","venue":"gemini","ts_ns":5}"#,
+            r#" { "ts_ns" : 5 , "venue" : "gemini" , "frame" : "{\"a\": 1}" } "#,
+            "{\"ts_ns\":5,\t\"venue\":\"gemini\",\r\n\"frame\":\"x\"}",
+            r#"{"ts_ns": 5, "venue": "gemini", "dir": "out", "frame": "x"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","frame":"x","extra":1}"#,
+            r#"{"ts_ns":5,"venue":"gemini","frame":"x","frame":"y"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","frame":"x",}"#,
+            r#"{"ts_ns":5,"venue":"gemini","frame":"x""#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":"IN","frame":"x"}"#,
+            r#"{"ts_ns":5,"venue":"gemini","dir":null,"frame":"x"}"#,
+            r#"{"ts_ns":5,"ven\u0075e":"gemini","frame":"x"}"#,
+            r#"{"ts_ns":5,"venue":"gemini"}"#,
+            r#"{"venue":"gemini","frame":"x"}"#,
+            r#"{"ts_ns":1e3,"venue":"gemini","frame":"x"}"#,
+            r#"{"ts_ns":-0,"venue":"gemini","frame":"x"}"#,
+            r#"{"ts_ns":5 "venue":"gemini","frame":"x"}"#,
+            r#"{}"#,
+            r#"[]"#,
             r#"{"format":"cra-tui-capture","version":1}"#,
             "",
             "\n",
@@ -445,6 +579,26 @@ mod tests {
             };
             proptest::prop_assert_eq!(l.frame.as_ref(), frame.as_str());
             proptest::prop_assert_eq!(l.ts_ns, ts);
+        }
+
+        #[test]
+        fn decoder_unescapes_dense_escapes_at_every_offset(
+            frame in "[ab\"\\\\/\n\t\u{8}\u{c}\ré]{0,70}",
+        ) {
+            let line = serde_json::to_string(&CaptureLine {
+                ts_ns: 1,
+                venue: Cow::Borrowed("kraken"),
+                dir: Dir::In,
+                frame: Cow::Borrowed(&frame),
+            })
+            .unwrap();
+            let mut dec = LineDecoder::new();
+            let Ok(Parsed::Frame(l)) = dec.decode(&line) else {
+                panic!("not a frame: {line}")
+            };
+            proptest::prop_assert_eq!(l.frame.as_ref(), frame.as_str());
+            // No `\u` escape here: this was the fast path (the frame is the decoder's buffer).
+            proptest::prop_assert!(matches!(l.frame, Cow::Borrowed(_)));
         }
 
         #[test]

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use super::{Adapter, FrameError, FrameOutcome, Limits, parse_decimal, parse_price};
 use crate::config::VenueConfig;
-use crate::market::book::{Px, Revision};
+use crate::market::book::{Revision, price_cmp};
 use crate::market::{OrderBook, Side};
 
 /// Truncation depth when neither the server's ack nor the config names one (Kraken's maximum).
@@ -264,12 +264,12 @@ impl KrakenV2 {
         }
     }
 
-    /// Decodes `{"channel":"book","type":"snapshot"|"update","data":[…],<other keys>}` — the order
-    /// Kraken writes — in a single pass, the entries going straight into the level buffers. `Some`
-    /// (snapshot or not) only when the two-step path would reach [`KrakenV2::apply`] with the very
-    /// same buffers: any other key order, a key of the envelope appearing after `data` (an error, a
-    /// method, a duplicate) or any decoding error gives `None`, and the frame is decoded again by the
-    /// general path, which reports it exactly as before.
+    /// Decodes a book frame — `channel` `book`, `type` `snapshot` or `update`, `data`, other keys
+    /// skipped, in any order — in a single pass, the entries going straight into the level buffers.
+    /// `Some` (snapshot or not) only when the two-step path would reach [`KrakenV2::apply`] with the
+    /// very same buffers: a key of the envelope that changes the outcome (`method`, `error`,
+    /// `success`, …), a repeated key, another channel or any decoding error gives `None`, and the
+    /// frame is decoded again by the general path, which reports it exactly as before.
     fn decode_book_in_one_pass(&mut self, frame: &str) -> Option<bool> {
         self.levels.clear();
         self.entries.clear();
@@ -511,11 +511,15 @@ impl ChecksumCache {
         match side {
             Side::Ask => {
                 asks.len() == CHECKSUM_LEVELS
-                    && asks.last().is_some_and(|t| Px(price) > Px(t.price))
+                    && asks
+                        .last()
+                        .is_some_and(|t| price_cmp(price, t.price).is_gt())
             }
             Side::Bid => {
                 bids.len() == CHECKSUM_LEVELS
-                    && bids.last().is_some_and(|t| Px(price) < Px(t.price))
+                    && bids
+                        .last()
+                        .is_some_and(|t| price_cmp(price, t.price).is_lt())
             }
         }
     }
@@ -593,8 +597,8 @@ impl ChecksumCache {
                 // Old levels better than this one are gone (both lists are best-first).
                 while let Some(o) = old.get(j)
                     && match side {
-                        Side::Ask => Px(o.price) < Px(price),
-                        Side::Bid => Px(o.price) > Px(price),
+                        Side::Ask => price_cmp(o.price, price).is_lt(),
+                        Side::Bid => price_cmp(o.price, price).is_gt(),
                     }
                 {
                     j += 1;
@@ -734,28 +738,33 @@ impl<'de> Visitor<'de> for OnePass<'_> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let other = || de::Error::custom("not the usual book frame");
-        if map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Channel)
-            || map.next_value::<Text<'_>>()?.0 != "book"
-            || map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Type)
-        {
-            return Err(other());
-        }
-        let snapshot = match map.next_value::<Text<'_>>()?.0.as_ref() {
-            "snapshot" => true,
-            "update" => false,
-            _ => return Err(other()),
-        };
-        if map.next_key::<EnvelopeKey>()? != Some(EnvelopeKey::Data) {
-            return Err(other());
-        }
-        map.next_value_seed(self.0)?;
+        let mut seed = Some(self.0);
+        let (mut book, mut snapshot) = (None, None);
         while let Some(key) = map.next_key::<EnvelopeKey>()? {
-            if key != EnvelopeKey::Other {
-                return Err(other());
+            match key {
+                EnvelopeKey::Channel if book.is_none() => {
+                    book = Some(map.next_value::<Text<'_>>()?.0 == "book");
+                }
+                EnvelopeKey::Type if snapshot.is_none() => {
+                    snapshot = Some(match map.next_value::<Text<'_>>()?.0.as_ref() {
+                        "snapshot" => true,
+                        "update" => false,
+                        _ => return Err(other()),
+                    });
+                }
+                // Decoded whatever the channel says (Kraken writes it first): a frame that turns
+                // out not to be a book frame is given back to the general path.
+                EnvelopeKey::Data => map.next_value_seed(seed.take().ok_or_else(other)?)?,
+                EnvelopeKey::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => return Err(other()),
             }
-            map.next_value::<IgnoredAny>()?;
         }
-        Ok(snapshot)
+        match (book, snapshot, seed) {
+            (Some(true), Some(snapshot), None) => Ok(snapshot),
+            _ => Err(other()),
+        }
     }
 }
 
@@ -1568,6 +1577,10 @@ mod tests {
             snap.clone(),
             format!(r#"{{"channel":"book","type":"update",{body}}}"#),
             format!(r#"{{"type":"update","channel":"book",{body}}}"#),
+            format!(r#"{{{body},"type":"update","channel":"book"}}"#),
+            format!(r#"{{"channel":"ticker","type":"update",{body}}}"#),
+            format!(r#"{{"channel":"book",{body}}}"#),
+            format!(r#"{{ "channel" : "book" , "type" : "update" , {body} }}"#),
             format!(r#"{{"channel":"book","type":"update",{body},"error":"boom"}}"#),
             format!(r#"{{"channel":"book","type":"update",{body},"method":"pong"}}"#),
             format!(r#"{{"channel":"book","type":"update",{body},"success":false}}"#),
@@ -1607,7 +1620,12 @@ mod tests {
         // The usual frame does take the one-pass decoder.
         let mut a = adapter(None);
         assert_eq!(a.decode_book_in_one_pass(&frames[1]), Some(false));
-        assert_eq!(a.decode_book_in_one_pass(&frames[2]), None);
+        assert_eq!(a.decode_book_in_one_pass(&frames[2]), Some(false));
+        assert_eq!(a.decode_book_in_one_pass(&frames[3]), Some(false));
+        assert_eq!(a.decode_book_in_one_pass(&frames[4]), None);
+        assert_eq!(a.decode_book_in_one_pass(&frames[6]), Some(false));
+        assert_eq!(a.decode_book_in_one_pass(&frames[7]), None);
+        assert_eq!(a.decode_book_in_one_pass(&frames[frames.len() - 2]), None);
     }
 
     fn owned_refs(v: &[(String, String)]) -> Vec<(&str, &str)> {

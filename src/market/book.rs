@@ -1,10 +1,9 @@
 //! `OrderBook`: one venue's exact price levels, best-first iteration, depth truncation and the crossed
 //! check.
 //!
-//! Each side is a `BTreeMap` price → quantity, keyed by the exact `Decimal` price. Keys compare
-//! numerically, so `27000.10` and `27000.1` are the same level whatever the venue's padding; the
-//! [`Px`] key only adds a fast path: two non-negative prices are compared as integers (mantissas at a
-//! common scale).
+//! Each side is a `BTreeMap` price → quantity, keyed by the exact `Decimal` price ([`Px`]). Keys
+//! compare numerically, so `27000.10` and `27000.1` are the same level whatever the venue's padding;
+//! the key carries an integer form of the price so that the tree search compares plain integers.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -16,10 +15,18 @@ use rust_decimal::Decimal;
 
 use super::Side;
 
-/// A price as a book key: the exact `Decimal`, ordered numerically (like `Decimal`'s own `Ord`), with
-/// a fast path for two non-negative prices: their mantissas compared as integers at a common scale.
+/// A price as a book key: the exact `Decimal`, ordered numerically (like `Decimal`'s own `Ord`).
+///
+/// Alongside the price it keeps, when the price allows it (≥ 0, at most 18 decimals, below ~3.4·10^20
+/// — every price the adapters accept), the exact integer `price × 10^18`: two such keys compare as
+/// plain integers, which is what makes the tree search cheap. Other prices compare with
+/// [`price_cmp`]. Both orders are the exact numeric order, so mixing them is consistent.
 #[derive(Debug, Clone, Copy)]
-pub struct Px(pub Decimal);
+pub struct Px {
+    /// `price × 10^18`, or [`Px::NO_FIXED`].
+    fixed: u128,
+    price: Decimal,
+}
 
 /// 10^k for k in 0..=28 (the scale range of `Decimal`).
 const POW10: [u128; 29] = {
@@ -32,31 +39,74 @@ const POW10: [u128; 29] = {
     t
 };
 
+/// Decimals of [`Px`]'s integer form.
+const FIXED_SCALE: u32 = 18;
+
+impl Px {
+    /// Marks a key without the integer form (`u128::MAX` itself is never a product below).
+    const NO_FIXED: u128 = u128::MAX;
+
+    /// The key of `price`.
+    #[inline]
+    #[must_use]
+    pub fn new(price: Decimal) -> Self {
+        let fixed = if price.is_sign_negative() || price.scale() > FIXED_SCALE {
+            None
+        } else {
+            POW10
+                .get((FIXED_SCALE - price.scale()) as usize)
+                .and_then(|p| price.mantissa().unsigned_abs().checked_mul(*p))
+                .filter(|f| *f != Self::NO_FIXED)
+        };
+        Self {
+            fixed: fixed.unwrap_or(Self::NO_FIXED),
+            price,
+        }
+    }
+
+    /// The price, exactly as it was given.
+    #[inline]
+    #[must_use]
+    pub fn price(&self) -> Decimal {
+        self.price
+    }
+}
+
+/// Numeric order of two prices, like `Decimal`'s `Ord`, faster for two non-negative values: their
+/// mantissas are compared as integers at the larger scale (unless that overflows — then `Decimal`
+/// decides).
+#[inline]
+#[must_use]
+pub fn price_cmp(a: Decimal, b: Decimal) -> Ordering {
+    if a.is_sign_negative() || b.is_sign_negative() {
+        return a.cmp(&b);
+    }
+    let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
+    let (sa, sb) = (a.scale(), b.scale());
+    let scaled = match sa.cmp(&sb) {
+        Ordering::Equal => Some((ma, mb)),
+        Ordering::Less => POW10
+            .get((sb - sa) as usize)
+            .and_then(|p| ma.checked_mul(*p))
+            .map(|ma| (ma, mb)),
+        Ordering::Greater => POW10
+            .get((sa - sb) as usize)
+            .and_then(|p| mb.checked_mul(*p))
+            .map(|mb| (ma, mb)),
+    };
+    match scaled {
+        Some((x, y)) => x.cmp(&y),
+        None => a.cmp(&b),
+    }
+}
+
 impl Ord for Px {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.0, other.0);
-        if a.is_sign_negative() || b.is_sign_negative() {
-            return a.cmp(&b);
-        }
-        // Both ≥ 0: compare the mantissas brought to the larger scale (exact integers), unless that
-        // overflows — then `Decimal` decides.
-        let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
-        let (sa, sb) = (a.scale(), b.scale());
-        let scaled = match sa.cmp(&sb) {
-            Ordering::Equal => Some((ma, mb)),
-            Ordering::Less => POW10
-                .get((sb - sa) as usize)
-                .and_then(|p| ma.checked_mul(*p))
-                .map(|ma| (ma, mb)),
-            Ordering::Greater => POW10
-                .get((sa - sb) as usize)
-                .and_then(|p| mb.checked_mul(*p))
-                .map(|mb| (ma, mb)),
-        };
-        match scaled {
-            Some((x, y)) => x.cmp(&y),
-            None => a.cmp(&b),
+        if self.fixed != Self::NO_FIXED && other.fixed != Self::NO_FIXED {
+            self.fixed.cmp(&other.fixed)
+        } else {
+            price_cmp(self.price, other.price)
         }
     }
 }
@@ -97,8 +147,8 @@ impl Iterator for Levels<'_> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Levels::Up(it) => it.next().map(|(p, q)| (p.0, *q)),
-            Levels::Down(it) => it.next().map(|(p, q)| (p.0, *q)),
+            Levels::Up(it) => it.next().map(|(p, q)| (p.price, *q)),
+            Levels::Down(it) => it.next().map(|(p, q)| (p.price, *q)),
         }
     }
 }
@@ -109,9 +159,9 @@ impl BookSide {
     #[inline]
     pub fn set(&mut self, price: Decimal, qty: Decimal) {
         if qty.is_zero() {
-            self.levels.remove(&Px(price));
+            self.levels.remove(&Px::new(price));
         } else {
-            self.levels.insert(Px(price), qty);
+            self.levels.insert(Px::new(price), qty);
         }
     }
 
@@ -130,7 +180,7 @@ impl BookSide {
     /// Quantity resting at exactly `price`.
     #[must_use]
     pub fn get(&self, price: Decimal) -> Option<Decimal> {
-        self.levels.get(&Px(price)).copied()
+        self.levels.get(&Px::new(price)).copied()
     }
 
     fn clear(&mut self) {
@@ -253,7 +303,7 @@ impl OrderBook {
             Side::Bid => self.bids.levels.last_key_value(),
             Side::Ask => self.asks.levels.first_key_value(),
         }
-        .map(|(p, q)| (p.0, *q))
+        .map(|(p, q)| (p.price, *q))
     }
 
     /// Drops the worst levels of each side beyond `depth` (Kraken's rule: levels that leave the
@@ -335,8 +385,9 @@ mod tests {
         ) {
             let x = Decimal::new(if neg_a { -a } else { a }, sa);
             let y = Decimal::new(if neg_b { -b } else { b }, sb);
-            proptest::prop_assert_eq!(Px(x).cmp(&Px(y)), x.cmp(&y));
-            proptest::prop_assert_eq!(Px(x) == Px(y), x == y);
+            proptest::prop_assert_eq!(Px::new(x).cmp(&Px::new(y)), x.cmp(&y));
+            proptest::prop_assert_eq!(Px::new(x) == Px::new(y), x == y);
+            proptest::prop_assert_eq!(price_cmp(x, y), x.cmp(&y));
         }
     }
 
@@ -349,24 +400,72 @@ mod tests {
         ) {
             let x = Decimal::from_parts(a[0], a[1], a[2], false, sa);
             let y = Decimal::from_parts(b[0], b[1], b[2], false, sb);
-            proptest::prop_assert_eq!(Px(x).cmp(&Px(y)), x.cmp(&y));
+            proptest::prop_assert_eq!(Px::new(x).cmp(&Px::new(y)), x.cmp(&y));
+            proptest::prop_assert_eq!(price_cmp(x, y), x.cmp(&y));
+        }
+    }
+
+    proptest::proptest! {
+        /// The book holds exactly what a plain `BTreeMap<Decimal, Decimal>` would, best first, with
+        /// prices of every scale (with and without the integer key form) and negative ones.
+        #[test]
+        fn book_matches_a_plain_decimal_map(
+            ops in proptest::collection::vec(
+                (proptest::prelude::any::<bool>(), -50i64..3000, 0u32..24, 0i64..4),
+                1..300,
+            ),
+        ) {
+            use std::collections::BTreeMap;
+            let mut book = OrderBook::new();
+            let mut plain: [BTreeMap<Decimal, Decimal>; 2] = Default::default();
+            for (bid, m, scale, q) in ops {
+                let side = if bid { Side::Bid } else { Side::Ask };
+                let price = Decimal::new(m * 10i64.pow(scale % 3), scale);
+                let qty = Decimal::from(q);
+                book.apply(side, price, qty);
+                let map = &mut plain[usize::from(bid)];
+                if qty.is_zero() {
+                    map.remove(&price);
+                } else {
+                    map.insert(price, qty);
+                }
+            }
+            let asks: Vec<_> = plain[0].iter().map(|(p, q)| (*p, *q)).collect();
+            let bids: Vec<_> = plain[1].iter().rev().map(|(p, q)| (*p, *q)).collect();
+            proptest::prop_assert_eq!(book.levels(Side::Ask).collect::<Vec<_>>(), asks);
+            proptest::prop_assert_eq!(book.levels(Side::Bid).collect::<Vec<_>>(), bids);
         }
     }
 
     #[test]
     fn px_fast_path_cases() {
-        assert_eq!(Px(d("100.5")).cmp(&Px(d("100.4"))), Ordering::Greater);
-        assert_eq!(Px(d("100.50")).cmp(&Px(d("100.5"))), Ordering::Equal);
-        assert_eq!(Px(d("99.99")).cmp(&Px(d("100.0"))), Ordering::Less);
-        assert_eq!(Px(d("-0")).cmp(&Px(d("0"))), Ordering::Equal);
+        assert_eq!(
+            Px::new(d("100.5")).cmp(&Px::new(d("100.4"))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Px::new(d("100.50")).cmp(&Px::new(d("100.5"))),
+            Ordering::Equal
+        );
+        assert_eq!(
+            Px::new(d("99.99")).cmp(&Px::new(d("100.0"))),
+            Ordering::Less
+        );
+        assert_eq!(Px::new(d("-0")).cmp(&Px::new(d("0"))), Ordering::Equal);
         let big = Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 3);
-        assert_eq!(Px(big).cmp(&Px(d("1.000"))), Ordering::Greater);
+        assert_eq!(Px::new(big).cmp(&Px::new(d("1.000"))), Ordering::Greater);
         // Scaling the big one up to 28 decimals overflows: Decimal decides.
         let tiny = Decimal::from_parts(1, 0, 0, false, 28);
-        assert_eq!(Px(big).cmp(&Px(tiny)), Ordering::Greater);
-        assert_eq!(Px(tiny).cmp(&Px(big)), Ordering::Less);
-        assert_eq!(Px(d("65000")).cmp(&Px(d("64999.99"))), Ordering::Greater);
-        assert_eq!(Px(d("65000")).cmp(&Px(d("65000.000001"))), Ordering::Less);
+        assert_eq!(Px::new(big).cmp(&Px::new(tiny)), Ordering::Greater);
+        assert_eq!(Px::new(tiny).cmp(&Px::new(big)), Ordering::Less);
+        assert_eq!(
+            Px::new(d("65000")).cmp(&Px::new(d("64999.99"))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            Px::new(d("65000")).cmp(&Px::new(d("65000.000001"))),
+            Ordering::Less
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
+use crate::market::book::price_cmp;
 use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
@@ -172,9 +173,12 @@ struct VenueState {
     /// When a down venue's next connection attempt is due (for the countdown).
     retry_at_ns: Option<i64>,
     rate: RateMeter,
+    /// The last latency samples, oldest first.
     latency_us: VecDeque<u64>,
     /// Stream time of the first frame since the venue last needed a snapshot (syncing/resyncing).
     waiting_since_ns: Option<i64>,
+    /// The same samples, sorted (kept in step so a View reads p50/p99 without sorting).
+    latency_sorted: Vec<u64>,
 }
 
 impl VenueState {
@@ -236,6 +240,7 @@ impl Engine {
                     rate: RateMeter::default(),
                     latency_us: VecDeque::new(),
                     waiting_since_ns: None,
+                    latency_sorted: Vec::new(),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -462,10 +467,15 @@ impl Engine {
     /// Records a receive → View latency sample (live runs).
     pub fn record_latency(&mut self, venue: usize, micros: u64) {
         if let Some(v) = self.venues.get_mut(venue) {
-            if v.latency_us.len() == LATENCY_SAMPLES {
-                v.latency_us.pop_front();
+            if v.latency_us.len() == LATENCY_SAMPLES
+                && let Some(old) = v.latency_us.pop_front()
+                && let Ok(i) = v.latency_sorted.binary_search(&old)
+            {
+                v.latency_sorted.remove(i);
             }
             v.latency_us.push_back(micros);
+            let at = v.latency_sorted.partition_point(|&x| x <= micros);
+            v.latency_sorted.insert(at, micros);
         }
     }
 
@@ -474,7 +484,7 @@ impl Engine {
     pub fn latency_summary(&self) -> Vec<(String, Option<(u64, u64)>)> {
         self.venues
             .iter()
-            .map(|v| (v.cfg.name.clone(), percentiles(&v.latency_us)))
+            .map(|v| (v.cfg.name.clone(), percentiles(&v.latency_sorted)))
             .collect()
     }
 
@@ -546,26 +556,12 @@ impl Engine {
                 walk,
                 depth,
                 taker_fee_bps: v.cfg.taker_fee_bps,
-                latency_us: percentiles(&v.latency_us),
+                latency_us: percentiles(&v.latency_sorted),
             });
         }
         let mwalk = walk_merged(&merged_books, side, q);
         let merged_depth = if opts.depth {
-            let reach = walk_merged(&merged_books, side, q * DEPTH_REACH);
-            let mut cum = Decimal::ZERO;
-            thin(
-                reach
-                    .fills
-                    .iter()
-                    .map(|f| {
-                        cum += f.qty;
-                        DepthPoint {
-                            price: f.price,
-                            cum_qty: cum,
-                        }
-                    })
-                    .collect(),
-            )
+            merged_depth_curve(&merged_books, side, q * DEPTH_REACH)
         } else {
             Vec::new()
         };
@@ -616,6 +612,49 @@ fn depth_curve(
     thin(out)
 }
 
+/// The merged books' cumulative depth up to `target`: the fills of `walk_merged(books, side, target)`
+/// (same order, ties to the venue listed first, the last one partial) as cumulative points — without
+/// the walk's notional and per-venue sums, which the picture does not need.
+fn merged_depth_curve(
+    books: &[Option<&OrderBook>],
+    side: Side,
+    target: Decimal,
+) -> Vec<DepthPoint> {
+    let mut heads: Vec<_> = books
+        .iter()
+        .flatten()
+        .map(|b| b.levels(side).peekable())
+        .collect();
+    let mut remaining = target;
+    let mut cum = Decimal::ZERO;
+    let mut out = Vec::new();
+    while remaining > Decimal::ZERO {
+        let mut pick: Option<(usize, Decimal)> = None;
+        for (i, head) in heads.iter_mut().enumerate() {
+            if let Some(&(price, _)) = head.peek()
+                && pick.is_none_or(|(_, best)| match side {
+                    Side::Bid => price_cmp(price, best).is_gt(),
+                    Side::Ask => price_cmp(price, best).is_lt(),
+                })
+            {
+                pick = Some((i, price));
+            }
+        }
+        let Some((i, price)) = pick else { break };
+        let Some((_, qty)) = heads.get_mut(i).and_then(Iterator::next) else {
+            break;
+        };
+        let take = qty.min(remaining);
+        remaining -= take;
+        cum += take;
+        out.push(DepthPoint {
+            price,
+            cum_qty: cum,
+        });
+    }
+    thin(out)
+}
+
 /// Keeps at most `DEPTH_MAX_POINTS` points, always the first and the last.
 fn thin(points: Vec<DepthPoint>) -> Vec<DepthPoint> {
     if points.len() <= DEPTH_MAX_POINTS {
@@ -657,14 +696,14 @@ fn best_single(
     Some((best.name.clone(), saving))
 }
 
-fn percentiles(samples: &VecDeque<u64>) -> Option<(u64, u64)> {
-    if samples.is_empty() {
-        return None;
-    }
-    let mut s: Vec<u64> = samples.iter().copied().collect();
-    s.sort_unstable();
-    let at = |p: usize| s[(s.len() - 1) * p / 100];
-    Some((at(50), at(99)))
+/// p50 and p99 of `sorted` (ascending), nearest-rank below.
+fn percentiles(sorted: &[u64]) -> Option<(u64, u64)> {
+    let at = |p: usize| {
+        sorted
+            .get((sorted.len().checked_sub(1)? * p) / 100)
+            .copied()
+    };
+    Some((at(50)?, at(99)?))
 }
 
 #[cfg(test)]
@@ -996,6 +1035,56 @@ mod tests {
         }
     }
 
+    /// The old way: the cumulative fills of a full merged walk.
+    fn depth_via_walk(
+        books: &[Option<&OrderBook>],
+        side: Side,
+        target: Decimal,
+    ) -> Vec<DepthPoint> {
+        let mut cum = Decimal::ZERO;
+        thin(
+            walk_merged(books, side, target)
+                .fills
+                .iter()
+                .map(|f| {
+                    cum += f.qty;
+                    DepthPoint {
+                        price: f.price,
+                        cum_qty: cum,
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn merged_depth_curve_is_the_merged_walk_cumulated(
+            levels in proptest::collection::vec((0usize..3, 1i64..400, 1i64..5000, 0u32..3), 0..300),
+            merged in proptest::collection::vec(proptest::bool::ANY, 3),
+            target in 0i64..3000,
+            bid in proptest::bool::ANY,
+        ) {
+            let mut books = [OrderBook::new(), OrderBook::new(), OrderBook::new()];
+            for (b, p, q, s) in levels {
+                // Prices with different spellings and ties across books.
+                let price = Decimal::new(p * 10i64.pow(s), 2 + s);
+                books[b].apply(Side::Bid, price, Decimal::new(q, 3));
+                books[b].apply(Side::Ask, price, Decimal::new(q, 3));
+            }
+            let refs: Vec<Option<&OrderBook>> =
+                books.iter().zip(&merged).map(|(b, m)| m.then_some(b)).collect();
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let target = Decimal::new(target, 2);
+            let fast = merged_depth_curve(&refs, side, target);
+            let slow = depth_via_walk(&refs, side, target);
+            let show = |v: &[DepthPoint]| -> Vec<(String, String)> {
+                v.iter().map(|p| (p.price.to_string(), p.cum_qty.to_string())).collect()
+            };
+            proptest::prop_assert_eq!(show(&fast), show(&slow));
+        }
+    }
+
     #[test]
     fn a_decoder_panic_is_contained_to_its_venue() {
         let mut e = two_live(Action::Sell, "1");
@@ -1053,5 +1142,22 @@ mod tests {
         assert_eq!(e.on_frame(CB, T0 + 11_000 * MS, &snap), None);
         assert_eq!(e.on_frame(CB, T0 + 60_000 * MS, &hb(1)), None);
         assert_eq!(e.status(CB), Some(Status::Live));
+    }
+
+    #[test]
+    fn latency_percentiles_follow_the_last_samples() {
+        let mut e = engine(Action::Buy, "1");
+        assert_eq!(e.latency_summary()[0].1, None);
+        // 3000 samples: only the last 2048 count.
+        let samples: Vec<u64> = (0..3000u64).map(|i| (i * 7919) % 5003).collect();
+        for &s in &samples {
+            e.record_latency(0, s);
+        }
+        let mut last: Vec<u64> = samples[samples.len() - LATENCY_SAMPLES..].to_vec();
+        last.sort_unstable();
+        let at = |p: usize| last[(last.len() - 1) * p / 100];
+        assert_eq!(e.latency_summary()[0].1, Some((at(50), at(99))));
+        e.record_latency(1, 42);
+        assert_eq!(e.latency_summary()[1].1, Some((42, 42)));
     }
 }
