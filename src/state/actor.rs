@@ -183,9 +183,17 @@ pub async fn run_actor(engine: Engine, io: ActorIo) -> Engine {
                 }
                 if last_log.elapsed() >= LOG_EVERY {
                     last_log = Instant::now();
-                    for (venue, lat) in actor.engine.latency_summary() {
-                        if let Some((p50, p99)) = lat {
-                            tracing::info!(target: "processing", %venue, p50_us = p50, p99_us = p99, "receive→view latency");
+                    for s in actor.engine.latency_summary() {
+                        if let Some((p50, p99)) = s.percentiles {
+                            tracing::info!(
+                                target: "processing",
+                                venue = %s.venue,
+                                frames = s.frames,
+                                p50_us = p50,
+                                p99_us = p99,
+                                histogram = %s.histogram_text(),
+                                "receive→view latency"
+                            );
                         }
                     }
                     if let Some(r) = &mut actor.recorder {

@@ -479,12 +479,27 @@ impl Engine {
         }
     }
 
-    /// Latency p50/p99 per venue, for the processing log.
+    /// Receive → View latency per venue over its last samples, for the processing log.
     #[must_use]
-    pub fn latency_summary(&self) -> Vec<(String, Option<(u64, u64)>)> {
+    pub fn latency_summary(&self) -> Vec<LatencySummary> {
         self.venues
             .iter()
-            .map(|v| (v.cfg.name.clone(), percentiles(&v.latency_sorted)))
+            .map(|v| {
+                let mut histogram = [0; LATENCY_BUCKETS_US.len() + 1];
+                let mut below = 0;
+                for (i, &edge) in LATENCY_BUCKETS_US.iter().enumerate() {
+                    let upto = v.latency_sorted.partition_point(|&x| x <= edge);
+                    histogram[i] = upto - below;
+                    below = upto;
+                }
+                histogram[LATENCY_BUCKETS_US.len()] = v.latency_sorted.len() - below;
+                LatencySummary {
+                    venue: v.cfg.name.clone(),
+                    frames: v.counters.messages,
+                    percentiles: percentiles(&v.latency_sorted),
+                    histogram,
+                }
+            })
             .collect()
     }
 
@@ -697,6 +712,43 @@ fn best_single(
 }
 
 /// p50 and p99 of `sorted` (ascending), nearest-rank below.
+/// Upper edges (µs, inclusive) of the latency histogram's buckets; one more bucket holds the rest.
+pub const LATENCY_BUCKETS_US: [u64; 9] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000];
+
+/// One venue's receive → View latency (see [`Engine::latency_summary`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LatencySummary {
+    /// Config name.
+    pub venue: String,
+    /// Frames received so far.
+    pub frames: u64,
+    /// p50 and p99 in µs over the last samples, if any.
+    pub percentiles: Option<(u64, u64)>,
+    /// Samples per bucket of [`LATENCY_BUCKETS_US`], the last one above its last edge.
+    pub histogram: [usize; LATENCY_BUCKETS_US.len() + 1],
+}
+
+impl LatencySummary {
+    /// The histogram as `≤50µs:3 ≤100µs:40 … >50ms:0`.
+    #[must_use]
+    pub fn histogram_text(&self) -> String {
+        let mut out = String::new();
+        for (i, n) in self.histogram.iter().enumerate() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            match LATENCY_BUCKETS_US.get(i) {
+                Some(edge) => out.push_str(&format!("≤{}:{n}", crate::ui::format::micros(*edge))),
+                None => {
+                    let last = LATENCY_BUCKETS_US.last().copied().unwrap_or(0);
+                    out.push_str(&format!(">{}:{n}", crate::ui::format::micros(last)));
+                }
+            }
+        }
+        out
+    }
+}
+
 fn percentiles(sorted: &[u64]) -> Option<(u64, u64)> {
     let at = |p: usize| {
         sorted
@@ -1147,7 +1199,7 @@ mod tests {
     #[test]
     fn latency_percentiles_follow_the_last_samples() {
         let mut e = engine(Action::Buy, "1");
-        assert_eq!(e.latency_summary()[0].1, None);
+        assert_eq!(e.latency_summary()[0].percentiles, None);
         // 3000 samples: only the last 2048 count.
         let samples: Vec<u64> = (0..3000u64).map(|i| (i * 7919) % 5003).collect();
         for &s in &samples {
@@ -1156,8 +1208,26 @@ mod tests {
         let mut last: Vec<u64> = samples[samples.len() - LATENCY_SAMPLES..].to_vec();
         last.sort_unstable();
         let at = |p: usize| last[(last.len() - 1) * p / 100];
-        assert_eq!(e.latency_summary()[0].1, Some((at(50), at(99))));
+        let s = &e.latency_summary()[0];
+        assert_eq!(s.percentiles, Some((at(50), at(99))));
+        // The histogram counts the same window, bucket by bucket.
+        let mut lower = 0;
+        for (i, &n) in s.histogram.iter().enumerate() {
+            let upper = LATENCY_BUCKETS_US.get(i).copied().unwrap_or(u64::MAX);
+            let expected = last.iter().filter(|&&x| x > lower && x <= upper).count()
+                + usize::from(i == 0) * last.iter().filter(|&&x| x == 0).count();
+            assert_eq!(n, expected, "bucket {i}");
+            lower = upper;
+        }
+        assert_eq!(s.histogram.iter().sum::<usize>(), LATENCY_SAMPLES);
         e.record_latency(1, 42);
-        assert_eq!(e.latency_summary()[1].1, Some((42, 42)));
+        e.record_latency(1, 70_000);
+        let s = &e.latency_summary()[1];
+        // Two samples: both percentiles are the lower (index ⌊(n-1)·p/100⌋).
+        assert_eq!(s.percentiles, Some((42, 42)));
+        assert_eq!(
+            s.histogram_text(),
+            "≤50µs:1 ≤100µs:0 ≤250µs:0 ≤500µs:0 ≤1.0ms:0 ≤2.5ms:0 ≤5.0ms:0 ≤10ms:0 ≤50ms:0 >50ms:1"
+        );
     }
 }

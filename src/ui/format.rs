@@ -87,6 +87,17 @@ pub fn age(ms: Option<u64>) -> String {
     }
 }
 
+/// A short duration given in microseconds: `180µs`, `1.2ms`, `35ms`, `2.5s`.
+#[must_use]
+pub fn micros(us: u64) -> String {
+    match us {
+        0..1_000 => format!("{us}µs"),
+        1_000..10_000 => format!("{}.{}ms", us / 1_000, (us % 1_000) / 100),
+        10_000..1_000_000 => format!("{}ms", us / 1_000),
+        _ => format!("{}.{}s", us / 1_000_000, (us % 1_000_000) / 100_000),
+    }
+}
+
 /// A display-only rate (`12/s`, `1.5/s`).
 #[must_use]
 pub fn rate(per_sec: f64) -> String {
@@ -154,6 +165,17 @@ mod tests {
         assert_eq!(qty_fit(d("9.41369474"), 10), "9.41369474");
         assert_eq!(qty_fit(d("9.41369474"), 6), "9.4137");
         assert_eq!(qty_fit(d("123456.5"), 3), "123457");
+    }
+
+    #[test]
+    fn short_durations() {
+        assert_eq!(micros(0), "0µs");
+        assert_eq!(micros(180), "180µs");
+        assert_eq!(micros(999), "999µs");
+        assert_eq!(micros(1_000), "1.0ms");
+        assert_eq!(micros(1_250), "1.2ms");
+        assert_eq!(micros(35_900), "35ms");
+        assert_eq!(micros(2_500_000), "2.5s");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
-use super::format::{age, base_currency, qty, rate};
+use super::format::{age, base_currency, micros, qty, rate};
 use super::{UiState, theme};
 use crate::keymap::Action;
 use crate::market::Side;
@@ -58,8 +58,9 @@ fn ticket_line(view: &View, ui: &UiState) -> Line<'static> {
     Line::from(spans)
 }
 
-/// One health chip: `● kraken live 0.2s 12/s` plus any failure counts. `detail` 0 is the full chip;
-/// 1 drops the status word (the symbol's colour says it), 2 the rate, 3 the age.
+/// One health chip: `● kraken live 0.2s 12/s lat 180µs/950µs` plus any failure counts. `detail` 0 is
+/// the full chip; 1 drops the receive→View latency (p50/p99), 2 the status word (the symbol's colour
+/// says it), 3 the rate, 4 the age.
 fn chip(v: &VenueView, detail: u8) -> Vec<Span<'static>> {
     let (symbol, style) = theme::status_chip(v.status);
     let name_style = if v.merged { theme::TEXT } else { theme::DIM };
@@ -68,14 +69,19 @@ fn chip(v: &VenueView, detail: u8) -> Vec<Span<'static>> {
         Span::styled(v.name.clone(), name_style),
     ];
     let mut info = String::new();
-    if detail < 1 {
+    if detail < 2 {
         info.push_str(&format!(" {}", v.status));
     }
-    if detail < 3 {
+    if detail < 4 {
         info.push_str(&format!(" {}", age(v.last_frame_age_ms)));
     }
-    if detail < 2 {
+    if detail < 3 {
         info.push_str(&format!(" {}", rate(v.msgs_per_sec)));
+    }
+    if detail < 1
+        && let Some((p50, p99)) = v.latency_us
+    {
+        info.push_str(&format!(" lat {}/{}", micros(p50), micros(p99)));
     }
     spans.push(Span::styled(info, theme::DIM));
     let c = &v.counters;
@@ -108,10 +114,10 @@ fn chips(view: &View, width: u16) -> Line<'static> {
         }
         Line::from(spans)
     };
-    (0..3)
+    (0..4)
         .map(build)
         .find(|l| l.width() <= usize::from(width))
-        .unwrap_or_else(|| build(3))
+        .unwrap_or_else(|| build(4))
 }
 
 /// Draws the header in `area` (the chips go on the second line when there is one).
