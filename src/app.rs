@@ -6,8 +6,13 @@
 //! quit signal ────────┤  biased select!  ──► keymap ──► Command ──try_send──► state actor
 //! views.changed() ────┤                  ──► UiState (help, prompt, pause, fills, demo offer)
 //! offer-demo timer ───┤
-//! frame interval ─────┘  (Skip missed ticks) ──► draw if dirty: ui::render(frame, view, ui)
+//! frame deadline ─────┘  (armed only while dirty) ──► draw: ui::render(frame, view, ui)
 //! ```
+//! Frames are paced, not clocked: a change is drawn at most `fps` times a second (a View arriving
+//! within a frame period of the last draw waits for the period to end, and a burst coalesces into one
+//! frame), while a key press is drawn at once, and so is the View that carries a ticket change the key
+//! asked for. With nothing changing, the loop does not wake at all (the actor still publishes a View a
+//! second, for the ages in the chips). Key press → frame latency goes to the processing log.
 //! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
 //! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the backend
 //! and the quit future are passed in, so tests drive the real loop with scripted keys, a
@@ -24,7 +29,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use ratatui::layout::{Rect, Size};
 use tokio::sync::{mpsc, watch};
-use tokio::time::{MissedTickBehavior, interval, sleep};
+use tokio::time::{Instant, sleep};
 
 use crate::keymap::{Action, Key, Keymap};
 use crate::market::Action as Trade;
@@ -101,6 +106,8 @@ struct App {
     area: Rect,
     /// Something on screen changed since the last draw.
     dirty: bool,
+    /// The last key sent a ticket change to the actor.
+    sent_command: bool,
 }
 
 impl App {
@@ -111,6 +118,7 @@ impl App {
             shown: view,
             area: Rect::new(0, 0, size.width, size.height),
             dirty: true,
+            sent_command: false,
         }
     }
 
@@ -161,7 +169,10 @@ impl App {
             }
             return None;
         }
-        let send = |cmd: Command| send(commands, cmd);
+        let mut send = |cmd: Command| {
+            send(commands, cmd);
+            self.sent_command = true;
+        };
         match action {
             Action::Buy => send(Command::SetAction(Trade::Buy)),
             Action::Sell => send(Command::SetAction(Trade::Sell)),
@@ -212,6 +223,7 @@ impl App {
             KeyCode::Enter => {
                 if let Some(size) = prompt.submit() {
                     send(commands, Command::SetSize(size));
+                    self.sent_command = true;
                     self.ui.prompt = None;
                     return None;
                 }
@@ -251,6 +263,89 @@ impl App {
     }
 }
 
+/// Key press → frame latency: when the pressed key's effect is first on screen.
+#[derive(Debug, Default)]
+struct KeyLatency {
+    /// A key that sent a ticket change: when it was pressed and the View on screen then; its frame is
+    /// the first one showing a View with another ticket.
+    ticket: Option<(Instant, Arc<View>)>,
+    /// A key whose effect is in the next frame.
+    next_frame: Option<Instant>,
+    /// The last [`KEY_SAMPLES`] latencies.
+    samples: std::collections::VecDeque<Duration>,
+    /// Keys measured in all.
+    count: u64,
+}
+
+/// Key latencies kept for the summary.
+const KEY_SAMPLES: usize = 256;
+
+impl KeyLatency {
+    fn pressed(&mut self, at: Instant, sent_command: bool, shown: &Arc<View>) {
+        if sent_command {
+            self.ticket = Some((at, Arc::clone(shown)));
+            self.next_frame = None;
+        } else {
+            self.next_frame = Some(at);
+        }
+    }
+
+    /// A new View is on screen: true when it carries the ticket change a key is waiting for.
+    fn view_shown(&mut self, view: &View) -> bool {
+        match &self.ticket {
+            Some((at, before)) if !same_ticket(before, view) => {
+                self.next_frame = Some(*at);
+                self.ticket = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn drawn(&mut self, now: Instant) {
+        if let Some(at) = self.next_frame.take() {
+            let took = now.saturating_duration_since(at);
+            tracing::debug!(target: "processing", micros = took.as_micros(), "key→frame");
+            if self.samples.len() == KEY_SAMPLES {
+                self.samples.pop_front();
+            }
+            self.samples.push_back(took);
+            self.count += 1;
+        }
+    }
+}
+
+impl Drop for KeyLatency {
+    /// Logs the p50/p99/max of the last keys when the loop ends, however it ends.
+    fn drop(&mut self) {
+        let mut v: Vec<Duration> = self.samples.iter().copied().collect();
+        v.sort_unstable();
+        let at = |p: usize| v.get((v.len().saturating_sub(1)) * p / 100).copied();
+        if let (Some(p50), Some(p99), Some(max)) = (at(50), at(99), v.last()) {
+            tracing::info!(
+                target: "processing",
+                keys = self.count,
+                p50_us = p50.as_micros(),
+                p99_us = p99.as_micros(),
+                max_us = max.as_micros(),
+                "key→frame latency (last {} keys)",
+                v.len()
+            );
+        }
+    }
+}
+
+/// Same action, size, step and venue selection.
+fn same_ticket(a: &View, b: &View) -> bool {
+    a.action == b.action
+        && a.quantity == b.quantity
+        && a.step == b.step
+        && a.venues
+            .iter()
+            .map(|v| v.included)
+            .eq(b.venues.iter().map(|v| v.included))
+}
+
 /// Sends a ticket change without waiting; a full queue drops it (the user can press again).
 fn send(commands: &mpsc::Sender<Command>, cmd: Command) {
     if let Err(e) = commands.try_send(cmd) {
@@ -283,10 +378,12 @@ where
     let first = Arc::clone(&views.borrow_and_update());
     let size = terminal.size().map_err(UiError::Terminal)?;
     let mut app = App::new(options.keymap, first, size);
-    let mut frames = interval(frame_period(options.fps));
-    frames.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let period = frame_period(options.fps);
+    let mut keys = KeyLatency::default();
+    // The next draw; polled only while something on screen changed.
+    let next_frame = sleep(Duration::ZERO);
     let offer = sleep(options.offer_demo_after);
-    tokio::pin!(offer, quit);
+    tokio::pin!(offer, quit, next_frame);
     let mut offer_pending = true;
     loop {
         tokio::select! {
@@ -296,8 +393,16 @@ where
                 None => return Ok(UiExit::Quit),
                 Some(Err(e)) => return Err(UiError::Input(e)),
                 Some(Ok(ev)) => {
+                    let at = Instant::now();
                     if let Some(exit) = app.on_event(&ev, &commands) {
                         return Ok(exit);
+                    }
+                    if app.dirty {
+                        // A key (or a resize) is answered at once, not at the next frame.
+                        if matches!(ev, Event::Key(_)) {
+                            keys.pressed(at, std::mem::take(&mut app.sent_command), &app.shown);
+                        }
+                        next_frame.as_mut().reset(at);
                     }
                 }
             },
@@ -306,6 +411,9 @@ where
                 Ok(()) => {
                     let view = Arc::clone(&views.borrow_and_update());
                     app.on_view(view);
+                    if !app.ui.paused && keys.view_shown(&app.shown) {
+                        next_frame.as_mut().reset(Instant::now());
+                    }
                 }
                 Err(_) => return Err(UiError::StateClosed),
             },
@@ -313,14 +421,15 @@ where
                 offer_pending = false;
                 app.on_offer_deadline();
             }
-            _ = frames.tick() => {
-                if app.dirty {
-                    let completed = terminal
-                        .draw(|frame| ui::render(frame, &app.shown, &app.ui))
-                        .map_err(UiError::Terminal)?;
-                    app.area = completed.area;
-                    app.dirty = false;
-                }
+            () = &mut next_frame, if app.dirty => {
+                let completed = terminal
+                    .draw(|frame| ui::render(frame, &app.shown, &app.ui))
+                    .map_err(UiError::Terminal)?;
+                app.area = completed.area;
+                app.dirty = false;
+                let now = Instant::now();
+                keys.drawn(now);
+                next_frame.as_mut().reset(now + period);
             }
         }
     }

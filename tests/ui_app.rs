@@ -124,6 +124,11 @@ struct Harness {
 }
 
 fn start(view: View, w: u16, h: u16) -> Harness {
+    start_at(view, w, h, 20)
+}
+
+/// [`start`] at `fps` frames per second.
+fn start_at(view: View, w: u16, h: u16, fps: u32) -> Harness {
     let (keys, mut key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
     let input = futures_util::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
     let (views, view_rx) = watch::channel(Arc::new(view));
@@ -144,7 +149,7 @@ fn start(view: View, w: u16, h: u16) -> Harness {
             input,
             view_rx,
             cmd_tx,
-            UiOptions::new(Keymap::default(), 20),
+            UiOptions::new(Keymap::default(), fps),
             quit,
         )
         .await
@@ -459,6 +464,62 @@ async fn draws_only_when_something_changed() {
     h.settle().await;
     assert_eq!(h.screen.frames(), after_first + 1);
     assert!(h.screen.screen().contains("SELL 18 BTC"));
+    drop(h.quit);
+    let _ = h.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn keys_and_the_ticket_change_they_ask_for_are_drawn_at_once() {
+    // One frame a second: anything drawn within milliseconds of a key was not waiting for the clock.
+    let mut h = start_at(live(Action::Sell, "15"), 80, 24, 1);
+    h.settle().await;
+    let first = h.screen.frames();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    h.key(KeyCode::Char('?'));
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(h.screen.screen().contains("Keys · 3 venues"));
+    assert_eq!(h.screen.frames(), first + 1);
+    h.key(KeyCode::Esc);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(!h.screen.screen().contains("Keys · 3 venues"));
+    // A ticket key: the actor (here, the test) answers with a View carrying the change, drawn at once.
+    h.key(KeyCode::Tab);
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert_eq!(h.sent(), vec![Command::FlipAction]);
+    h.views.send(Arc::new(live(Action::Buy, "15"))).unwrap();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    assert!(
+        h.screen.screen().contains("BUY 15 BTC"),
+        "{}",
+        h.screen.screen()
+    );
+    // A View with no ticket change waits for the frame period.
+    let before = h.screen.frames();
+    h.views.send(Arc::new(live(Action::Buy, "15"))).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(h.screen.frames(), before);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(h.screen.frames(), before + 1);
+    drop(h.quit);
+    let _ = h.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_of_views_is_drawn_at_most_fps_times_a_second() {
+    let h = start_at(live(Action::Sell, "15"), 80, 24, 10);
+    h.settle().await;
+    let first = h.screen.frames();
+    // 1,000 Views a second for 2 s: 20 frames (±1 for where the period boundaries fall).
+    for i in 0..2_000u32 {
+        let q = (16 + i % 50).to_string();
+        h.views.send(Arc::new(live(Action::Sell, &q))).unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let drawn = h.screen.frames() - first;
+    assert!((19..=21).contains(&drawn), "{drawn} frames");
+    // The last View is on screen one period later at most.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(h.screen.screen().contains("SELL 65 BTC"));
     drop(h.quit);
     let _ = h.task.await;
 }
