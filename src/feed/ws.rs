@@ -213,6 +213,9 @@ async fn supervise<F, Fut>(
     }
 }
 
+/// Bytes read from the socket at a time (tungstenite's read buffer).
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
 /// One feed's connect / session / backoff loop (see [`run_feed`]).
 async fn feed_loop(
     venue: usize,
@@ -227,7 +230,13 @@ async fn feed_loop(
     let mut reason = ConnectReason::First;
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(opts.max_frame_bytes))
-        .max_frame_size(Some(opts.max_frame_bytes));
+        .max_frame_size(Some(opts.max_frame_bytes))
+        // tungstenite zero-fills its whole read buffer before every read: at the default 128 KiB that
+        // memset was the largest single cost of a live dashboard (a few hundred small frames a second).
+        // 16 KiB still takes a burst in few reads; large snapshots grow the buffer as they need.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Only subscriptions and pongs are written, each flushed at once.
+        .write_buffer_size(0);
     let link = |status| FeedEvent::Link { venue, status };
     loop {
         // Requests made for the previous connection are void now.
