@@ -164,7 +164,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         run_headless_replay(setup)
     } else {
         match tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            // One worker beside the UI thread: the feeds and the actor share it (a few hundred frames
+            // a second need far less than a core), and fewer threads wake each other per frame
+            // (measured: 7.9 % → 6.9 % of a core at 450 msg/s, against two workers).
+            .worker_threads(1)
             .enable_all()
             .build()
         {
