@@ -8,11 +8,12 @@
 //! offer-demo timer ───┤
 //! frame deadline ─────┘  (armed only while dirty) ──► draw: ui::render(frame, view, ui)
 //! ```
-//! Frames are paced, not clocked: a change is drawn at most `fps` times a second (a View arriving
-//! within a frame period of the last draw waits for the period to end, and a burst coalesces into one
-//! frame), while a key press is drawn at once, and so is the View that carries a ticket change the key
-//! asked for. With nothing changing, the loop does not wake at all (the actor still publishes a View a
-//! second, for the ages in the chips). Key press → frame latency goes to the processing log.
+//! Frames are paced, not clocked: a change is drawn at most `fps` times a second (Views published
+//! within a frame period of the last draw stay in the `watch` until the period ends, then the latest
+//! is drawn — so the UI wakes about twice a frame however fast Views come), while a key press is drawn
+//! at once, and so is the View that carries a ticket change the key asked for. With nothing changing,
+//! the loop does not wake at all (the actor still publishes a View a second, for the ages in the
+//! chips). Key press → frame latency goes to the processing log.
 //! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
 //! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the backend
 //! and the quit future are passed in, so tests drive the real loop with scripted keys, a
@@ -380,8 +381,12 @@ where
     let mut app = App::new(options.keymap, first, size);
     let period = frame_period(options.fps);
     let mut keys = KeyLatency::default();
-    // The next draw; polled only while something on screen changed.
+    // The end of the frame period that follows a draw.
     let next_frame = sleep(Duration::ZERO);
+    // The period since the last draw is over: a new View can be drawn at once. While it is not, new
+    // Views are left in the `watch` (the latest is taken when the period ends), so a fast actor wakes
+    // the UI at most once a frame.
+    let mut cooled = true;
     let offer = sleep(options.offer_demo_after);
     tokio::pin!(offer, quit, next_frame);
     let mut offer_pending = true;
@@ -407,7 +412,7 @@ where
                 }
             },
             () = &mut quit => return Ok(UiExit::Quit),
-            changed = views.changed() => match changed {
+            changed = views.changed(), if cooled || keys.ticket.is_some() => match changed {
                 Ok(()) => {
                     let view = Arc::clone(&views.borrow_and_update());
                     app.on_view(view);
@@ -421,15 +426,20 @@ where
                 offer_pending = false;
                 app.on_offer_deadline();
             }
-            () = &mut next_frame, if app.dirty => {
-                let completed = terminal
-                    .draw(|frame| ui::render(frame, &app.shown, &app.ui))
-                    .map_err(UiError::Terminal)?;
-                app.area = completed.area;
-                app.dirty = false;
-                let now = Instant::now();
-                keys.drawn(now);
-                next_frame.as_mut().reset(now + period);
+            () = &mut next_frame, if app.dirty || !cooled => {
+                if app.dirty {
+                    let completed = terminal
+                        .draw(|frame| ui::render(frame, &app.shown, &app.ui))
+                        .map_err(UiError::Terminal)?;
+                    app.area = completed.area;
+                    app.dirty = false;
+                    let now = Instant::now();
+                    keys.drawn(now);
+                    next_frame.as_mut().reset(now + period);
+                    cooled = false;
+                } else {
+                    cooled = true;
+                }
             }
         }
     }
