@@ -7,7 +7,7 @@ use std::hint::black_box;
 use cra_tui::config::Config;
 use cra_tui::feed::kraken::checksum;
 use cra_tui::feed::{Adapter, FrameOutcome, Limits, build_adapter};
-use cra_tui::market::{Action, Decimal, OrderBook, Side, walk, walk_merged};
+use cra_tui::market::{Action, Decimal, Depletion, OrderBook, Side, walk, walk_merged};
 use cra_tui::sim::SimOptions;
 use cra_tui::sim::capture::{Dir, FrameGen};
 use cra_tui::state::engine::{ConnectReason, Engine, Ticket, ViewOptions};
@@ -302,12 +302,45 @@ fn bench_view(c: &mut Criterion) {
     });
 }
 
+/// The dashboard's View in a live run: all three venues, each fed the simulator's own frames (its
+/// snapshot, then `updates` frames), so books, level sizes and walk lengths are the demo's.
+fn bench_live_view(c: &mut Criterion) {
+    let config = Config::default_config().expect("default config");
+    let ticket = Ticket {
+        action: Action::Sell,
+        quantity: Decimal::from(15),
+        step: Decimal::ONE,
+    };
+    let mut engine = Engine::new(&config, ticket, Source::Demo).expect("engine");
+    let updates = 2_000;
+    for (i, venue) in config.venues.iter().enumerate() {
+        let mut generator = FrameGen::new(venue, &SimOptions::default()).expect("generator");
+        engine.on_connection(i, ConnectReason::First);
+        let mut fed = 0;
+        while fed < updates {
+            let f = generator.next_frame();
+            if f.dir == Dir::In {
+                let ts = i64::try_from(f.ts_ns).expect("ts");
+                assert_eq!(engine.on_frame(i, ts, &f.frame), None, "{}", venue.name);
+                fed += 1;
+            }
+        }
+    }
+    let view = engine.view(0, ViewOptions { depth: true });
+    assert!(view.venues.iter().all(|v| v.merged), "all three live");
+    assert!(!view.merged.walk.is_partial());
+    c.bench_function("view/live-3-sim-venues", |b| {
+        b.iter(|| black_box(engine.view(0, ViewOptions { depth: true })))
+    });
+}
+
 criterion_group!(
     benches,
     bench_decode,
     bench_kraken,
     bench_book,
     bench_walks,
+    bench_live_view,
     bench_view
 );
 criterion_main!(benches);

@@ -29,7 +29,7 @@ pub struct Px {
 }
 
 /// 10^k for k in 0..=28 (the scale range of `Decimal`).
-const POW10: [u128; 29] = {
+pub(crate) const POW10: [u128; 29] = {
     let mut t = [1u128; 29];
     let mut i = 1;
     while i < t.len() {

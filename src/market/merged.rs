@@ -58,6 +58,7 @@ pub fn walk_merged(books: &[Option<&OrderBook>], side: Side, quantity: Decimal) 
     let mut out = MergedWalk {
         requested: quantity,
         by_venue: vec![VenueSplit::default(); books.len()],
+        fills: Vec::with_capacity(super::walk::FILLS_CAPACITY),
         ..MergedWalk::default()
     };
     let mut remaining = quantity;

@@ -37,9 +37,10 @@ impl Side {
     /// True when `a` is a better price than `b` on this side (higher bid, lower ask).
     #[must_use]
     pub fn better(self, a: Decimal, b: Decimal) -> bool {
+        // `price_cmp` is `Decimal`'s order with an integer fast path for two non-negative prices.
         match self {
-            Side::Bid => a > b,
-            Side::Ask => a < b,
+            Side::Bid => book::price_cmp(a, b).is_gt(),
+            Side::Ask => book::price_cmp(a, b).is_lt(),
         }
     }
 }

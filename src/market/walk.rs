@@ -28,6 +28,9 @@ pub struct WalkResult {
     pub best: Option<Decimal>,
 }
 
+/// Fills reserved up front: most walks stop within a few dozen levels (no regrowth on the way).
+pub(crate) const FILLS_CAPACITY: usize = 64;
+
 /// Basis points in one unit.
 const BPS: Decimal = Decimal::from_parts(10_000, 0, 0, false, 0);
 
@@ -128,6 +131,7 @@ where
     let mut out = WalkResult {
         requested: quantity,
         best,
+        fills: Vec::with_capacity(FILLS_CAPACITY),
         ..WalkResult::default()
     };
     let mut remaining = quantity;

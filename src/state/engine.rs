@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
-use crate::market::book::price_cmp;
+use crate::market::book::{POW10, price_cmp};
 use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
@@ -576,7 +576,7 @@ impl Engine {
         }
         let mwalk = walk_merged(&merged_books, side, q);
         let merged_depth = if opts.depth {
-            merged_depth_curve(&merged_books, side, q * DEPTH_REACH)
+            merged_depth_curve(&merged_books, side, depth_reach(q))
         } else {
             Vec::new()
         };
@@ -606,19 +606,54 @@ impl Engine {
 const DEPTH_REACH: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
 const DEPTH_MAX_POINTS: usize = 120;
 
+/// Decimals of the integer form the depth sums run in.
+const UNIT_SCALE: u32 = 18;
+
+/// A quantity as a count of 10^-18 units, for the depth sums: integer adds and compares instead of
+/// `Decimal` ones (a View sums a few hundred levels). Exact for every quantity of at most 18
+/// decimals — all the adapters produce; a finer one is rounded, below anything a picture can show.
+fn units(q: Decimal) -> u128 {
+    let q = if q.scale() > UNIT_SCALE {
+        q.round_dp(UNIT_SCALE)
+    } else {
+        q
+    };
+    if q.is_sign_negative() {
+        return 0;
+    }
+    let pow = POW10
+        .get((UNIT_SCALE - q.scale()) as usize)
+        .copied()
+        .unwrap_or(1);
+    q.mantissa().unsigned_abs().saturating_mul(pow)
+}
+
+/// The quantity of `units` 10^-18 units (saturating at `Decimal::MAX`).
+fn from_units(units: u128) -> Decimal {
+    i128::try_from(units)
+        .ok()
+        .and_then(|m| Decimal::try_from_i128_with_scale(m, UNIT_SCALE).ok())
+        .unwrap_or(Decimal::MAX)
+}
+
+/// How deep the depth picture goes for an order of `quantity`.
+fn depth_reach(quantity: Decimal) -> Decimal {
+    quantity.checked_mul(DEPTH_REACH).unwrap_or(Decimal::MAX)
+}
+
 /// Cumulative depth from the best level until twice the order size, at most a few hundred levels.
 fn depth_curve(
     levels: impl Iterator<Item = (Decimal, Decimal)>,
     quantity: Decimal,
 ) -> Vec<DepthPoint> {
-    let target = quantity * DEPTH_REACH;
-    let mut cum = Decimal::ZERO;
-    let mut out = Vec::new();
+    let target = units(depth_reach(quantity));
+    let mut cum = 0u128;
+    let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
     for (price, qty) in levels.take(2_000) {
-        cum += qty;
+        cum = cum.saturating_add(units(qty));
         out.push(DepthPoint {
             price,
-            cum_qty: cum,
+            cum_qty: from_units(cum),
         });
         if cum >= target {
             break;
@@ -640,10 +675,10 @@ fn merged_depth_curve(
         .flatten()
         .map(|b| b.levels(side).peekable())
         .collect();
-    let mut remaining = target;
-    let mut cum = Decimal::ZERO;
-    let mut out = Vec::new();
-    while remaining > Decimal::ZERO {
+    let mut remaining = units(target);
+    let mut cum = 0u128;
+    let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
+    while remaining > 0 {
         let mut pick: Option<(usize, Decimal)> = None;
         for (i, head) in heads.iter_mut().enumerate() {
             if let Some(&(price, _)) = head.peek()
@@ -659,12 +694,12 @@ fn merged_depth_curve(
         let Some((_, qty)) = heads.get_mut(i).and_then(Iterator::next) else {
             break;
         };
-        let take = qty.min(remaining);
+        let take = units(qty).min(remaining);
         remaining -= take;
         cum += take;
         out.push(DepthPoint {
             price,
-            cum_qty: cum,
+            cum_qty: from_units(cum),
         });
     }
     thin(out)
@@ -1087,6 +1122,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn depth_units_are_exact_to_18_decimals() {
+        for q in [
+            "0",
+            "1",
+            "0.00000001",
+            "12.5",
+            "79228162514.264337593543950335",
+        ] {
+            let x = d(q);
+            let back = from_units(units(x));
+            if x.scale() <= UNIT_SCALE {
+                assert_eq!(back, x, "{q}");
+            }
+        }
+        // Finer than 10^-18: rounded; negative: nothing; too large for a Decimal: saturated.
+        assert_eq!(
+            from_units(units(d("0.0000000000000000015"))),
+            d("0.000000000000000002")
+        );
+        assert_eq!(units(d("-1")), 0);
+        assert_eq!(from_units(u128::MAX), Decimal::MAX);
+        assert_eq!(
+            from_units(units(d("1.5")) + units(d("0.25"))),
+            d("1.75"),
+            "sums are exact"
+        );
+    }
+
     /// The old way: the cumulative fills of a full merged walk.
     fn depth_via_walk(
         books: &[Option<&OrderBook>],
@@ -1131,7 +1195,7 @@ mod tests {
             let fast = merged_depth_curve(&refs, side, target);
             let slow = depth_via_walk(&refs, side, target);
             let show = |v: &[DepthPoint]| -> Vec<(String, String)> {
-                v.iter().map(|p| (p.price.to_string(), p.cum_qty.to_string())).collect()
+                v.iter().map(|p| (p.price.to_string(), p.cum_qty.normalize().to_string())).collect()
             };
             proptest::prop_assert_eq!(show(&fast), show(&slow));
         }
