@@ -131,7 +131,6 @@ pub fn replay_headless(
     let mut next_emit = i64::MAX;
     let mut last_ts = 0;
     let wall_start = Instant::now();
-    let mut buf = String::new();
     let mut decoder = LineDecoder::new();
     let emit = |engine: &Engine,
                 ts: i64,
@@ -141,19 +140,19 @@ pub fn replay_headless(
         stats.emitted += 1;
         writeln!(out, "{}", headless::line(&engine.view(ts, opts)))
     };
-    loop {
-        buf.clear();
-        if input.read_line(&mut buf)? == 0 {
-            break;
-        }
+    for_each_line(&mut input, |line| {
         stats.lines += 1;
-        let line = match decoder.decode(&buf) {
+        let parsed = match std::str::from_utf8(line) {
+            Ok(text) => decoder.decode(text),
+            Err(e) => Err(format!("not UTF-8: {e}")),
+        };
+        let line = match parsed {
             Ok(Parsed::Frame(l)) => l,
-            Ok(Parsed::Skip) => continue,
+            Ok(Parsed::Skip) => return Ok(()),
             Err(e) => {
                 stats.bad_lines += 1;
                 tracing::warn!(target: "processing", line = stats.lines, error = %e, "bad capture line");
-                continue;
+                return Ok(());
             }
         };
         let ts = line.ts_ns;
@@ -185,13 +184,65 @@ pub fn replay_headless(
             Route::Connected(i, reason) => engine.on_connection(i, reason),
             Route::Skip => {}
         }
-    }
+        Ok(())
+    })?;
     if first_ts.is_some() || stats.emitted == 0 {
         emit(engine, last_ts, &mut stats, out)?;
     }
     out.flush()?;
     tracing::info!(target: "processing", ?stats, "replay finished");
     Ok(stats)
+}
+
+/// Calls `f` with every line of `input` (line end included, the last line with or without one), as
+/// bytes: straight from the reader's buffer when the line lies whole in it — no copy into a `String`
+/// and no UTF-8 check of the whole line (the decoder checks what it keeps) — else assembled once.
+///
+/// # Errors
+/// Reading failed, or `f` failed (which stops the loop).
+pub fn for_each_line(
+    input: &mut impl BufRead,
+    mut f: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut spill: Vec<u8> = Vec::new();
+    loop {
+        let buf = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let len = buf.len();
+        let mut at = 0;
+        if !spill.is_empty() {
+            // The end of a line begun in the previous buffer.
+            match memchr::memchr(b'\n', buf) {
+                Some(nl) => {
+                    spill.extend_from_slice(&buf[..=nl]);
+                    f(&spill)?;
+                    spill.clear();
+                    at = nl + 1;
+                }
+                None => {
+                    spill.extend_from_slice(buf);
+                    input.consume(len);
+                    continue;
+                }
+            }
+        }
+        while let Some(nl) = memchr::memchr(b'\n', &buf[at..]) {
+            f(&buf[at..=at + nl])?;
+            at += nl + 1;
+        }
+        spill.extend_from_slice(&buf[at..]);
+        input.consume(len);
+    }
+    if !spill.is_empty() {
+        f(&spill)?;
+    }
+    Ok(())
 }
 
 /// Feeds a capture into the state actor at `speed`, for the dashboard. Ends at the end of the file
@@ -262,6 +313,54 @@ pub async fn replay_feed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::Just;
+
+    proptest::proptest! {
+        /// Whatever the buffer size, the lines are those of `split_inclusive`, in order.
+        #[test]
+        fn lines_split_exactly_across_buffer_boundaries(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    Just(b'\n'), Just(b'a'), Just(b'{'), Just(0xc3u8), Just(0xa9u8)
+                ],
+                0..400,
+            ),
+            cap in 1usize..64,
+        ) {
+            let mut reader = io::BufReader::with_capacity(cap, text.as_slice());
+            let mut got: Vec<Vec<u8>> = Vec::new();
+            for_each_line(&mut reader, |l| {
+                got.push(l.to_vec());
+                Ok(())
+            })
+            .expect("in memory");
+            let want: Vec<Vec<u8>> = text.split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_a_bad_line_not_the_end() {
+        let config = crate::config::Config::default_config().expect("config");
+        let ticket = crate::state::engine::Ticket {
+            action: crate::market::Action::Buy,
+            quantity: crate::market::d("1"),
+            step: crate::market::d("1"),
+        };
+        let mut engine =
+            Engine::new(&config, ticket, crate::state::view::Source::Replay).expect("engine");
+        let snapshot = r#"{"ts_ns":2,"venue":"gemini","frame":"{\"changes\":[[\"sell\",\"101\",\"1\"]],\"symbol\":\"BTCUSD\",\"type\":\"l2_updates\",\"trades\":[]}"}"#;
+        let mut capture = b"{\"ts_ns\":1,\"venue\":\"gemini\",\"frame\":\"\xff\"}\n".to_vec();
+        capture.extend_from_slice(snapshot.as_bytes());
+        let mut out = Vec::new();
+        let stats = replay_headless(&mut engine, capture.as_slice(), 1_000, Speed::Max, &mut out)
+            .expect("replay");
+        assert_eq!((stats.lines, stats.bad_lines, stats.frames), (2, 1, 1));
+        assert_eq!(
+            engine.book(2).map(|b| b.depth(crate::market::Side::Ask)),
+            Some(1)
+        );
+    }
 
     #[test]
     fn speed_parses() {
