@@ -266,6 +266,12 @@ pub async fn replay_feed(
         match input.read_line(&mut buf) {
             Ok(0) => break,
             Ok(_) => {}
+            // The line was read (and dropped): count it like any bad line and go on.
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                n += 1;
+                tracing::warn!(target: "processing", line = n, error = %e, "bad capture line");
+                continue;
+            }
             Err(e) => {
                 tracing::error!(target: "processing", error = %e, "replay read failed");
                 break;
@@ -360,6 +366,27 @@ mod tests {
             engine.book(2).map(|b| b.depth(crate::market::Side::Ask)),
             Some(1)
         );
+    }
+
+    #[tokio::test]
+    async fn the_dashboard_replay_also_skips_a_line_that_is_not_utf8() {
+        let mut capture = b"{\"ts_ns\":1,\"venue\":\"gemini\",\"frame\":\"\xff\"}\n".to_vec();
+        capture.extend_from_slice(br#"{"ts_ns":2,"venue":"gemini","frame":"{}"}"#);
+        let (tx, mut rx) = mpsc::channel(8);
+        replay_feed(
+            capture.as_slice(),
+            vec!["gemini".to_owned()],
+            Speed::Max,
+            tx,
+        )
+        .await;
+        let mut frames = Vec::new();
+        while let Some(ev) = rx.recv().await {
+            if let FeedEvent::Frame { ts_ns, text, .. } = ev {
+                frames.push((ts_ns, text));
+            }
+        }
+        assert_eq!(frames, vec![(2, "{}".to_owned())]);
     }
 
     #[test]
