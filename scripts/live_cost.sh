@@ -11,8 +11,10 @@
 #   idle - no book updates at all (the servers only send their heartbeats): what is left is the frame
 #          timer and the heartbeats.
 # For each: CPU as a share of one core (utime+stime of every thread, from /proc), the wake-ups per
-# second (voluntary + involuntary context switches of every thread), RSS at the end and its peak
-# (VmHWM), and the frames the dashboard took per second (from its processing log: the rate was real).
+# second (voluntary + involuntary context switches of every thread), RSS when the measurement starts
+# and ends and its peak (VmHWM) — with SECONDS_MEASURED=1800 the live case is a 30-minute soak — and
+# the frames the dashboard took per second (from its processing log: the rate was real). Then 30 keys
+# are pressed (ticket flips and help toggles) and the dashboard's key press → frame summary is shown.
 # The dashboard's last latency lines (receive→View p50/p99 and histogram) go to stderr.
 # Goals (issue 5): live < 2 % of one core and < 20 MB RSS. Needs: cargo, tmux.
 set -euo pipefail
@@ -67,24 +69,33 @@ measure() {
     done
     [ -n "$pid" ] || { echo "live_cost: cra-tui did not start" >&2; exit 1; }
     sleep "$WARMUP"
-    local t0 s0 f0 t1 s1 f1
-    t0=$(cpu_ticks "$pid"); s0=$(switches "$pid"); f0=$(frames "$logs")
+    local t0 s0 f0 t1 s1 f1 rss0
+    t0=$(cpu_ticks "$pid"); s0=$(switches "$pid"); f0=$(frames "$logs"); rss0=$(status_kb "$pid" VmRSS)
     sleep "$SECONDS_MEASURED"
     t1=$(cpu_ticks "$pid"); s1=$(switches "$pid"); f1=$(frames "$logs")
     local rss hwm
     rss=$(status_kb "$pid" VmRSS); hwm=$(status_kb "$pid" VmHWM)
     tmux capture-pane -p -t "$SESSION" >"$OUT/$label.screen.txt"
+    # Key press → frame: ten ticket flips (drawn when the actor's View with the new side arrives) and
+    # twenty help toggles (drawn at once); the dashboard logs the summary when it exits.
+    for _ in $(seq 10); do
+        for k in Tab '?' '?'; do
+            tmux send-keys -t "$SESSION" "$k"
+            sleep 0.3
+        done
+    done
     tmux send-keys -t "$SESSION" q
     sleep 1
+    grep -h "key→frame latency" "$logs"/processing.log* | tail -1 | sed "s/^/    $label: /" >&2
     kill "$SIM_PID" 2>/dev/null || true
     wait "$SIM_PID" 2>/dev/null || true
     SIM_PID=
     awk -v l="$label" -v r="$rate" -v dt="$((t1 - t0))" -v hz="$HZ" -v s="$SECONDS_MEASURED" \
-        -v sw="$((s1 - s0))" -v rss="$rss" -v hwm="$hwm" -v f0="$f0" -v f1="$f1" 'BEGIN {
+        -v sw="$((s1 - s0))" -v rss0="$rss0" -v rss="$rss" -v hwm="$hwm" -v f0="$f0" -v f1="$f1" 'BEGIN {
         split(f0, a, " "); split(f1, b, " ")
         fr = (b[2] > a[2]) ? (b[1] - a[1]) / (b[2] - a[2]) : 0
-        printf "| %-5s | %6d | %8.0f | %11.2f %% | %10.1f | %7.1f MB | %8.1f MB |\n",
-            l, r * 3, fr, 100 * dt / hz / s, sw / s, rss / 1024, hwm / 1024 }'
+        printf "| %-5s | %6d | %8.0f | %11.2f %% | %10.1f | %7.1f MB | %7.1f MB | %8.1f MB |\n",
+            l, r * 3, fr, 100 * dt / hz / s, sw / s, rss0 / 1024, rss / 1024, hwm / 1024 }'
     grep -h "receive→view latency" "$logs"/processing.log* | tail -3 | sed 's/^/    /' >&2
 }
 
@@ -108,8 +119,8 @@ PY
 }
 
 {
-    echo "| case  | sent/s | frames/s | CPU (1 core) | wake-ups/s | RSS        | peak RSS    |"
-    echo "|-------|-------:|---------:|-------------:|-----------:|-----------:|------------:|"
+    echo "| case  | sent/s | frames/s | CPU (1 core) | wake-ups/s | RSS before | RSS after  | peak RSS    |"
+    echo "|-------|-------:|---------:|-------------:|-----------:|-----------:|-----------:|------------:|"
 } >"$OUT/results.md"
 for c in ${CASES:-live idle}; do
     case $c in
