@@ -61,7 +61,7 @@ pub fn walk_merged(books: &[Option<&OrderBook>], side: Side, quantity: Decimal) 
         fills: Vec::with_capacity(super::walk::FILLS_CAPACITY),
         ..MergedWalk::default()
     };
-    let mut remaining = quantity;
+    let mut left = super::walk::Left::new(quantity);
     let mut first = true;
     loop {
         // Pick the venue whose next level is best; strict comparison keeps the first venue on ties.
@@ -78,14 +78,13 @@ pub fn walk_merged(books: &[Option<&OrderBook>], side: Side, quantity: Decimal) 
             out.best = Some(price);
             first = false;
         }
-        if remaining <= Decimal::ZERO {
+        if left.done() {
             break;
         }
         let Some((_, qty)) = heads[venue].as_mut().and_then(Iterator::next) else {
             break;
         };
-        let take = qty.min(remaining);
-        remaining -= take;
+        let take = left.take(qty);
         let notional = price * take;
         out.filled += take;
         out.notional += notional;

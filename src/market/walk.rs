@@ -118,6 +118,100 @@ pub fn slippage_bps(vwap: Decimal, best: Decimal) -> Option<Decimal> {
     (vwap - best).abs().checked_mul(BPS)?.checked_div(best)
 }
 
+/// `q` as an exact count of 10^-18 units; `None` when it is negative, finer than that or too large.
+#[must_use]
+pub fn exact_units(q: Decimal) -> Option<u128> {
+    if q.is_sign_negative() || q.scale() > UNITS_SCALE {
+        return None;
+    }
+    let pow = super::book::POW10.get((UNITS_SCALE - q.scale()) as usize)?;
+    q.mantissa().unsigned_abs().checked_mul(*pow)
+}
+
+/// Decimals of [`exact_units`].
+pub const UNITS_SCALE: u32 = 18;
+
+/// What is left of an order during a walk: the definition's `remaining` (`quantity` minus each take in
+/// turn, in `Decimal`), kept as an integer count of 10^-18 units while the order and the levels are
+/// exact in them — every quantity the adapters produce — and in `Decimal` from the first one that is
+/// not. A level is taken whole or in part by comparing integers; the part is the remainder at the scale
+/// successive `Decimal` subtraction would give it. So the takes are the definition's digit for digit
+/// (a test checks it), at two integer operations a level instead of two `Decimal` ones.
+pub(crate) struct Left {
+    /// The remainder in units, `None` once a quantity was not exact in them.
+    units: Option<u128>,
+    /// The scale the definition's remainder has: the order's and every whole take's, at most.
+    scale: u32,
+    /// The remainder in `Decimal`, kept up to date only once `units` is `None`.
+    remaining: Decimal,
+}
+
+impl Left {
+    pub(crate) fn new(quantity: Decimal) -> Self {
+        Self {
+            units: exact_units(quantity),
+            scale: quantity.scale(),
+            remaining: quantity,
+        }
+    }
+
+    /// Nothing left to take.
+    pub(crate) fn done(&self) -> bool {
+        match self.units {
+            Some(u) => u == 0,
+            None => self.remaining <= Decimal::ZERO,
+        }
+    }
+
+    /// What the order takes of a level of `qty`.
+    pub(crate) fn take(&mut self, qty: Decimal) -> Decimal {
+        if let Some(left) = self.units {
+            match exact_units(qty) {
+                Some(u) if u <= left => {
+                    self.units = Some(left - u);
+                    self.scale = self.scale.max(qty.scale());
+                    return qty;
+                }
+                Some(_) => {
+                    self.units = Some(0);
+                    return self.as_decimal(left);
+                }
+                None => {
+                    self.remaining = self.as_decimal(left);
+                    self.units = None;
+                }
+            }
+        }
+        let take = qty.min(self.remaining);
+        self.remaining -= take;
+        take
+    }
+
+    /// `left` units as the definition's `Decimal` remainder (at `scale`; every quantity so far has at
+    /// most that many decimals, so the division is exact).
+    fn as_decimal(&self, left: u128) -> Decimal {
+        let div = super::book::POW10
+            .get((UNITS_SCALE - self.scale.min(UNITS_SCALE)) as usize)
+            .copied()
+            .unwrap_or(1);
+        i128::try_from(left / div)
+            .ok()
+            .and_then(|m| Decimal::try_from_i128_with_scale(m, self.scale).ok())
+            .unwrap_or_else(|| {
+                // More digits than a `Decimal` holds (the definition rounds there too): whole units
+                // plus the fraction, rounded by `Decimal`'s own addition.
+                let one = super::book::POW10[UNITS_SCALE as usize];
+                let part = |m: u128, scale: u32| {
+                    i128::try_from(m)
+                        .ok()
+                        .and_then(|m| Decimal::try_from_i128_with_scale(m, scale).ok())
+                        .unwrap_or(Decimal::MAX)
+                };
+                part(left / one, 0).saturating_add(part(left % one, UNITS_SCALE))
+            })
+    }
+}
+
 /// Walks `levels` (best first, as `(price, qty)`) until `quantity` is filled or the levels run out.
 ///
 /// Arithmetic is exact; the adapters bound prices and quantities on input so that products and sums
@@ -134,13 +228,12 @@ where
         fills: Vec::with_capacity(FILLS_CAPACITY),
         ..WalkResult::default()
     };
-    let mut remaining = quantity;
-    while remaining > Decimal::ZERO {
+    let mut left = Left::new(quantity);
+    while !left.done() {
         let Some((price, qty)) = levels.next() else {
             break;
         };
-        let take = qty.min(remaining);
-        remaining -= take;
+        let take = left.take(qty);
         out.filled += take;
         out.notional += price * take;
         out.fills.push(Fill { price, qty: take });
@@ -153,6 +246,73 @@ where
 mod tests {
     use super::*;
     use crate::market::{Depletion, OrderBook, Side, d};
+
+    /// The walk by its definition: successive `Decimal` arithmetic.
+    fn by_definition(levels: &[(Decimal, Decimal)], quantity: Decimal) -> WalkResult {
+        let mut out = WalkResult {
+            requested: quantity,
+            best: levels.first().map(|l| l.0),
+            ..WalkResult::default()
+        };
+        let mut remaining = quantity;
+        for &(price, qty) in levels {
+            if remaining <= Decimal::ZERO {
+                break;
+            }
+            let take = qty.min(remaining);
+            remaining -= take;
+            out.filled += take;
+            out.notional += price * take;
+            out.fills.push(Fill { price, qty: take });
+        }
+        out.unfilled = quantity - out.filled;
+        out
+    }
+
+    /// Every figure as text, so that the scale counts too (`Decimal`'s `==` is numeric).
+    fn spelled(w: &WalkResult) -> Vec<String> {
+        let mut v = vec![
+            w.requested.to_string(),
+            w.filled.to_string(),
+            w.unfilled.to_string(),
+            w.notional.to_string(),
+            format!("{:?}", w.best),
+        ];
+        v.extend(w.fills.iter().map(|f| format!("{}@{}", f.qty, f.price)));
+        v
+    }
+
+    #[test]
+    fn a_remainder_with_more_digits_than_a_decimal_holds_is_still_taken() {
+        // 7.9e10 at 10 decimals is 29 digits at 18: the definition rounds, the walk must not panic and
+        // must agree to the last digit the definition keeps.
+        let quantity = Decimal::from_i128_with_scale(792_281_625_142_643_375_935_439_503, 10);
+        let levels = [(d("1"), d("0.000000000000000001")), (d("1"), Decimal::MAX)];
+        let fast = walk(levels.iter().copied(), quantity);
+        let slow = by_definition(&levels, quantity);
+        assert_eq!(fast.fills.len(), 2);
+        assert_eq!(fast.fills[1].qty, slow.fills[1].qty);
+        assert_eq!(fast.filled, slow.filled);
+    }
+
+    proptest::proptest! {
+        /// The integer bookkeeping gives exactly the definition's walk, digit for digit, including
+        /// quantities finer than 10^-18 (where it falls back to `Decimal`) and zero or tiny orders.
+        #[test]
+        fn walk_is_the_definition_digit_for_digit(
+            levels in proptest::collection::vec((1i64..10_000_000, 0u32..4, 1i64..2_000_000_000, 0u32..22), 0..60),
+            q in (0i64..5_000_000_000, 0u32..22),
+        ) {
+            let levels: Vec<(Decimal, Decimal)> = levels
+                .into_iter()
+                .map(|(p, ps, m, qs)| (Decimal::new(p, ps), Decimal::new(m, qs)))
+                .collect();
+            let quantity = Decimal::new(q.0, q.1);
+            let fast = walk(levels.iter().copied(), quantity);
+            let slow = by_definition(&levels, quantity);
+            proptest::prop_assert_eq!(spelled(&fast), spelled(&slow));
+        }
+    }
 
     fn asks(levels: &[(&str, &str)]) -> OrderBook {
         let mut book = OrderBook::new();

@@ -11,7 +11,8 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
-use crate::market::book::{POW10, price_cmp};
+use crate::market::book::price_cmp;
+use crate::market::walk::{UNITS_SCALE as UNIT_SCALE, exact_units};
 use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
@@ -606,26 +607,16 @@ impl Engine {
 const DEPTH_REACH: Decimal = Decimal::from_parts(2, 0, 0, false, 0);
 const DEPTH_MAX_POINTS: usize = 120;
 
-/// Decimals of the integer form the depth sums run in.
-const UNIT_SCALE: u32 = 18;
-
 /// A quantity as a count of 10^-18 units, for the depth sums: integer adds and compares instead of
 /// `Decimal` ones (a View sums a few hundred levels). Exact for every quantity of at most 18
 /// decimals — all the adapters produce; a finer one is rounded, below anything a picture can show.
 fn units(q: Decimal) -> u128 {
-    let q = if q.scale() > UNIT_SCALE {
-        q.round_dp(UNIT_SCALE)
-    } else {
-        q
-    };
     if q.is_sign_negative() {
         return 0;
     }
-    let pow = POW10
-        .get((UNIT_SCALE - q.scale()) as usize)
-        .copied()
-        .unwrap_or(1);
-    q.mantissa().unsigned_abs().saturating_mul(pow)
+    exact_units(q)
+        .or_else(|| exact_units(q.round_dp(UNIT_SCALE)))
+        .unwrap_or(u128::MAX)
 }
 
 /// The quantity of `units` 10^-18 units (saturating at `Decimal::MAX`).
