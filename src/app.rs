@@ -281,6 +281,9 @@ struct KeyLatency {
 /// Key latencies kept for the summary.
 const KEY_SAMPLES: usize = 256;
 
+/// How long a ticket key waits for a View showing its change before it is no longer measured.
+const TICKET_WAIT: Duration = Duration::from_secs(1);
+
 impl KeyLatency {
     fn pressed(&mut self, at: Instant, sent_command: bool, shown: &Arc<View>) {
         if sent_command {
@@ -291,13 +294,18 @@ impl KeyLatency {
         }
     }
 
-    /// A new View is on screen: true when it carries the ticket change a key is waiting for.
+    /// A new View is on screen: true when it carries the ticket change a key is waiting for. A key
+    /// that changed nothing (the size already at its minimum) stops waiting after [`TICKET_WAIT`].
     fn view_shown(&mut self, view: &View) -> bool {
         match &self.ticket {
             Some((at, before)) if !same_ticket(before, view) => {
                 self.next_frame = Some(*at);
                 self.ticket = None;
                 true
+            }
+            Some((at, _)) if at.elapsed() > TICKET_WAIT => {
+                self.ticket = None;
+                false
             }
             _ => false,
         }
