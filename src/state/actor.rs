@@ -52,7 +52,8 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 /// Shortest time between two Views while frames stream in: a frame is in a View within this (plus the
 /// time to apply what is queued), a quarter of a 10 fps dashboard frame, so the frame drawn shows the
 /// book at most this old. At most 40 Views a second: a live View (walks, fills and depth curves of
-/// three ~1000-level books) costs tens of µs, and at 10 ms the Views alone took 1 % of a core.
+/// three ~1000-level books) costs 10–15 µs, and at a 10 ms gap the Views and the wake-ups they cause
+/// measured about 0.7 % of a core more at 450 frames/s.
 const VIEW_GAP: Duration = Duration::from_millis(25);
 /// A View at least this often, so that ages and rates keep moving on a quiet feed.
 const REFRESH: Duration = Duration::from_secs(1);
