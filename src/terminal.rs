@@ -19,7 +19,7 @@
 //! guard, so the last buffered log lines may be lost; the panic message itself always reaches stderr.
 
 use std::future::Future;
-use std::io::{self, Stdout};
+use std::io::{self, BufWriter, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
@@ -39,8 +39,16 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 /// The dashboard's terminal. Entering switches to raw mode, the alternate screen and a hidden
 /// cursor; dropping the guard (normal return, `?`, unwinding) switches back.
 pub struct TerminalGuard {
-    terminal: Terminal<CrosstermBackend<Stdout>>,
+    terminal: Terminal<Backend>,
 }
+
+/// The dashboard's backend: crossterm over a buffered stdout. `Stdout` alone is a `LineWriter` behind
+/// a lock: every small write of a frame's escape sequences took the lock and was scanned for a newline,
+/// and it reached the terminal in 1 KiB pieces. Buffered, a frame is one write at ratatui's flush.
+pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Bytes of output buffered per frame (a full 200×60 redraw with colours is ~50 KB).
+const OUTPUT_BUFFER: usize = 64 * 1024;
 
 impl TerminalGuard {
     /// Takes over the terminal.
@@ -50,9 +58,12 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
-        let setup = || -> io::Result<Terminal<CrosstermBackend<Stdout>>> {
+        let setup = || -> io::Result<Terminal<Backend>> {
             execute!(io::stdout(), EnterAlternateScreen, Hide)?;
-            Terminal::new(CrosstermBackend::new(io::stdout()))
+            Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+                OUTPUT_BUFFER,
+                io::stdout(),
+            )))
         };
         match setup() {
             Ok(terminal) => Ok(TerminalGuard { terminal }),
@@ -64,7 +75,7 @@ impl TerminalGuard {
     }
 
     /// The ratatui terminal to draw on.
-    pub fn terminal_mut(&mut self) -> &mut Terminal<CrosstermBackend<Stdout>> {
+    pub fn terminal_mut(&mut self) -> &mut Terminal<Backend> {
         &mut self.terminal
     }
 }
