@@ -195,8 +195,9 @@ pub fn replay_headless(
 }
 
 /// Calls `f` with every line of `input` (line end included, the last line with or without one), as
-/// bytes: straight from the reader's buffer when the line lies whole in it — no copy into a `String`
-/// and no UTF-8 check of the whole line (the decoder checks what it keeps) — else assembled once.
+/// bytes: straight from the reader's buffer when the line lies whole in it (no copy into a `String`),
+/// else assembled once. Bytes, so that a line that is not UTF-8 is the caller's to count, not an error
+/// that ends the reading.
 ///
 /// # Errors
 /// Reading failed, or `f` failed (which stops the loop).

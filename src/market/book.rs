@@ -39,8 +39,20 @@ pub(crate) const POW10: [u128; 29] = {
     t
 };
 
-/// Decimals of [`Px`]'s integer form.
-const FIXED_SCALE: u32 = 18;
+/// Decimals of [`exact_units`] (and of [`Px`]'s integer form).
+pub const UNITS_SCALE: u32 = 18;
+
+/// `q` as an exact count of 10^-18 units; `None` when it is negative, finer than that or too large.
+/// Prices in book keys and quantities in walks and depth sums compare and add as these integers.
+#[inline]
+#[must_use]
+pub fn exact_units(q: Decimal) -> Option<u128> {
+    if q.is_sign_negative() || q.scale() > UNITS_SCALE {
+        return None;
+    }
+    let pow = POW10.get((UNITS_SCALE - q.scale()) as usize)?;
+    q.mantissa().unsigned_abs().checked_mul(*pow)
+}
 
 impl Px {
     /// Marks a key without the integer form (`u128::MAX` itself is never a product below).
@@ -50,14 +62,7 @@ impl Px {
     #[inline]
     #[must_use]
     pub fn new(price: Decimal) -> Self {
-        let fixed = if price.is_sign_negative() || price.scale() > FIXED_SCALE {
-            None
-        } else {
-            POW10
-                .get((FIXED_SCALE - price.scale()) as usize)
-                .and_then(|p| price.mantissa().unsigned_abs().checked_mul(*p))
-                .filter(|f| *f != Self::NO_FIXED)
-        };
+        let fixed = exact_units(price).filter(|f| *f != Self::NO_FIXED);
         Self {
             fixed: fixed.unwrap_or(Self::NO_FIXED),
             price,

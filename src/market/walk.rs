@@ -2,6 +2,8 @@
 
 use rust_decimal::Decimal;
 
+use super::book::{POW10, UNITS_SCALE, exact_units};
+
 /// One price level consumed (fully, or partly for the last one) by the walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill {
@@ -118,19 +120,6 @@ pub fn slippage_bps(vwap: Decimal, best: Decimal) -> Option<Decimal> {
     (vwap - best).abs().checked_mul(BPS)?.checked_div(best)
 }
 
-/// `q` as an exact count of 10^-18 units; `None` when it is negative, finer than that or too large.
-#[must_use]
-pub fn exact_units(q: Decimal) -> Option<u128> {
-    if q.is_sign_negative() || q.scale() > UNITS_SCALE {
-        return None;
-    }
-    let pow = super::book::POW10.get((UNITS_SCALE - q.scale()) as usize)?;
-    q.mantissa().unsigned_abs().checked_mul(*pow)
-}
-
-/// Decimals of [`exact_units`].
-pub const UNITS_SCALE: u32 = 18;
-
 /// What is left of an order during a walk: the definition's `remaining` (`quantity` minus each take in
 /// turn, in `Decimal`), kept as an integer count of 10^-18 units while the order and the levels are
 /// exact in them — every quantity the adapters produce — and in `Decimal` from the first one that is
@@ -190,7 +179,7 @@ impl Left {
     /// `left` units as the definition's `Decimal` remainder (at `scale`; every quantity so far has at
     /// most that many decimals, so the division is exact).
     fn as_decimal(&self, left: u128) -> Decimal {
-        let div = super::book::POW10
+        let div = POW10
             .get((UNITS_SCALE - self.scale.min(UNITS_SCALE)) as usize)
             .copied()
             .unwrap_or(1);
@@ -200,7 +189,7 @@ impl Left {
             .unwrap_or_else(|| {
                 // More digits than a `Decimal` holds (the definition rounds there too): whole units
                 // plus the fraction, rounded by `Decimal`'s own addition.
-                let one = super::book::POW10[UNITS_SCALE as usize];
+                let one = POW10[UNITS_SCALE as usize];
                 let part = |m: u128, scale: u32| {
                     i128::try_from(m)
                         .ok()

@@ -11,8 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
-use crate::market::book::price_cmp;
-use crate::market::walk::{UNITS_SCALE as UNIT_SCALE, exact_units};
+use crate::market::book::{UNITS_SCALE, exact_units, price_cmp};
 use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
@@ -615,7 +614,7 @@ fn units(q: Decimal) -> u128 {
         return 0;
     }
     exact_units(q)
-        .or_else(|| exact_units(q.round_dp(UNIT_SCALE)))
+        .or_else(|| exact_units(q.round_dp(UNITS_SCALE)))
         .unwrap_or(u128::MAX)
 }
 
@@ -623,7 +622,7 @@ fn units(q: Decimal) -> u128 {
 fn from_units(units: u128) -> Decimal {
     i128::try_from(units)
         .ok()
-        .and_then(|m| Decimal::try_from_i128_with_scale(m, UNIT_SCALE).ok())
+        .and_then(|m| Decimal::try_from_i128_with_scale(m, UNITS_SCALE).ok())
         .unwrap_or(Decimal::MAX)
 }
 
@@ -737,7 +736,6 @@ fn best_single(
     Some((best.name.clone(), saving))
 }
 
-/// p50 and p99 of `sorted` (ascending), nearest-rank below.
 /// Upper edges (µs, inclusive) of the latency histogram's buckets; one more bucket holds the rest.
 pub const LATENCY_BUCKETS_US: [u64; 9] = [50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 50_000];
 
@@ -775,6 +773,7 @@ impl LatencySummary {
     }
 }
 
+/// p50 and p99 of `sorted` (ascending), nearest-rank below.
 fn percentiles(sorted: &[u64]) -> Option<(u64, u64)> {
     let at = |p: usize| {
         sorted
@@ -1124,7 +1123,7 @@ mod tests {
         ] {
             let x = d(q);
             let back = from_units(units(x));
-            if x.scale() <= UNIT_SCALE {
+            if x.scale() <= UNITS_SCALE {
                 assert_eq!(back, x, "{q}");
             }
         }
