@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use super::format::{base_currency, money, qty_fit, short_names};
 use super::theme;
-use super::tree::{Node, fill_nodes, fit, gauge, lines, price_nodes};
+use super::tree::{Node, fit, gauge, lines, walk_nodes};
 use crate::market::Depletion;
 use crate::state::view::View;
 
@@ -72,14 +72,7 @@ pub(super) fn nodes(view: &View, dp: u32, width: u16) -> Vec<Node> {
         ));
     }
     out.push(Node::new("levels", levels));
-    out.extend(fill_nodes(w.filled, w.requested, w.unfilled, width));
-    out.extend(price_nodes(
-        w.vwap(),
-        w.best,
-        w.worst(),
-        w.slippage_bps(),
-        dp,
-    ));
+    out.extend(walk_nodes(w, width, dp));
     let quote = quote(view);
     match &m.vs_best_single {
         Some((name, diff)) => {

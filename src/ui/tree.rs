@@ -117,15 +117,12 @@ fn push_lines(nodes: &[Node], indent: &str, dim: bool, out: &mut Vec<Line<'stati
     }
 }
 
-/// `filled / requested`, and when the book is too thin the unfilled rest in red (the fill-ratio
-/// gauge goes in the panel's bottom border, see [`gauge`]).
-pub(super) fn fill_nodes(
-    filled: Decimal,
-    requested: Decimal,
-    unfilled: Decimal,
-    width: u16,
-) -> Vec<Node> {
-    let req = qty(requested);
+/// The figures every walk shows, venue or merged: `filled / requested`, the unfilled rest in red when
+/// the book is too thin (the fill-ratio gauge goes in the panel's bottom border, see [`gauge`]), then
+/// VWAP, best, worst and slippage.
+pub(super) fn walk_nodes(w: &impl Depletion, width: u16, dp: u32) -> Vec<Node> {
+    let (filled, unfilled) = (w.filled(), w.unfilled());
+    let req = qty(w.requested());
     // Room for a value after the prefix and the label column (unbounded while only counting lines).
     let room = if width == 0 {
         usize::MAX
@@ -143,6 +140,17 @@ pub(super) fn fill_nodes(
             vec![Span::styled(qty_fit(unfilled, room.max(1)), theme::BAD)],
         ));
     }
+    let p = |d: Option<Decimal>| d.map_or_else(|| "—".to_owned(), |d| fixed(d, dp));
+    out.extend([
+        Node::text("VWAP", p(w.vwap())),
+        Node::text("best", p(w.best())).optional(1),
+        Node::text("worst", p(w.worst())),
+        Node::text(
+            "slip",
+            w.slippage_bps()
+                .map_or_else(|| "—".to_owned(), |s| format!("{} bps", bps(s))),
+        ),
+    ]);
     out
 }
 
@@ -172,26 +180,6 @@ pub(super) fn gauge(filled: Decimal, requested: Decimal, width: u16) -> Option<L
     ]))
 }
 
-/// The walk figures shared by venue and merged trees: VWAP, best, worst, slippage.
-pub(super) fn price_nodes(
-    vwap: Option<Decimal>,
-    best: Option<Decimal>,
-    worst: Option<Decimal>,
-    slippage: Option<Decimal>,
-    dp: u32,
-) -> Vec<Node> {
-    let p = |d: Option<Decimal>| d.map_or_else(|| "—".to_owned(), |d| fixed(d, dp));
-    vec![
-        Node::text("VWAP", p(vwap)),
-        Node::text("best", p(best)).optional(1),
-        Node::text("worst", p(worst)),
-        Node::text(
-            "slip",
-            slippage.map_or_else(|| "—".to_owned(), |s| format!("{} bps", bps(s))),
-        ),
-    ]
-}
-
 /// The tree of one venue.
 fn venue_nodes(v: &VenueView, view: &View, dp: u32, width: u16) -> Vec<Node> {
     let w: &WalkResult = &v.walk;
@@ -213,14 +201,7 @@ fn venue_nodes(v: &VenueView, view: &View, dp: u32, width: u16) -> Vec<Node> {
         return out;
     }
     let mut out = vec![Node::text("levels", w.levels().to_string())];
-    out.extend(fill_nodes(w.filled, w.requested, w.unfilled, width));
-    out.extend(price_nodes(
-        w.vwap(),
-        w.best,
-        w.worst(),
-        w.slippage_bps(),
-        dp,
-    ));
+    out.extend(walk_nodes(w, width, dp));
     out
 }
 
