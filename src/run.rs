@@ -274,12 +274,15 @@ pub fn start_live(
     let limits = Limits {
         max_levels_per_side: config.max_levels_per_side,
     };
+    // Every feed paces its reads on the same grid, so they wake together.
+    let pace_origin = Some(opts.pace_origin.unwrap_or_else(tokio::time::Instant::now));
     for (i, v) in config.venues.iter().enumerate() {
         let (ctl_tx, ctl_rx) = mpsc::channel(4);
         controls.push(ctl_tx);
         let keepalive = build_adapter(v, limits)?.keepalive();
         let opts = FeedOptions {
             max_frame_bytes: config.max_frame_bytes,
+            pace_origin,
             ..opts.clone()
         };
         sources.push(tokio::spawn(run_feed(

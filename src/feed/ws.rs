@@ -11,9 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, MissedTickBehavior, sleep, timeout};
-use tokio_tungstenite::tungstenite::Message;
+use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::config::VenueConfig;
 use crate::state::engine::{ConnectReason, Control, LinkStatus};
@@ -100,6 +100,23 @@ impl Backoff {
     }
 }
 
+/// Default read pacing ([`FeedOptions::read_pace`]): a quarter of a 10 fps frame. A frame waits at most
+/// this long in the socket, and the latency shown counts that wait (see [`session`]).
+pub const READ_PACE: Duration = Duration::from_millis(25);
+
+/// A batch of at least this many frames is heavy: the feed reads on without pacing.
+pub const HEAVY_BATCH: usize = 32;
+
+/// The first multiple of `pace` after `origin` that is later than `now`.
+#[must_use]
+pub fn next_pace_tick(origin: Instant, now: Instant, pace: Duration) -> Instant {
+    let pace_ns = pace.as_nanos().max(1);
+    let since = now.saturating_duration_since(origin).as_nanos();
+    let ticks = since / pace_ns + 1;
+    let offset = u64::try_from(ticks.saturating_mul(pace_ns)).unwrap_or(u64::MAX);
+    origin + Duration::from_nanos(offset)
+}
+
 /// Timing and size knobs of a feed (tests shorten them).
 #[derive(Debug, Clone)]
 pub struct FeedOptions {
@@ -115,6 +132,15 @@ pub struct FeedOptions {
     pub stable_after: Duration,
     /// How often the adapter's keep-alive (if any) is sent.
     pub keepalive_every: Duration,
+    /// Read pacing: once a connection's socket is empty after a light batch (fewer than
+    /// [`HEAVY_BATCH`] frames), it is not read again before the next multiple of this period after
+    /// `pace_origin`, so a live feed's frames are taken in batches (one wake-up, one `recv`, one ACK
+    /// for several frames) instead of one by one. Zero reads every frame as it arrives. A heavy batch
+    /// (a burst, a snapshot, a flood) is never paced: the feed keeps reading.
+    pub read_pace: Duration,
+    /// The grid the pacing deadlines fall on, shared by every feed of a pipeline so that they all wake
+    /// on the same timer tick (and the actor sees their frames together). `None`: the feed's start.
+    pub pace_origin: Option<Instant>,
 }
 
 impl Default for FeedOptions {
@@ -126,6 +152,8 @@ impl Default for FeedOptions {
             backoff_cap: Duration::from_secs(30),
             stable_after: Duration::from_secs(10),
             keepalive_every: Duration::from_secs(20),
+            read_pace: READ_PACE,
+            pace_origin: None,
         }
     }
 }
@@ -372,45 +400,88 @@ async fn session(
     let mut keepalive_tick =
         tokio::time::interval_at(Instant::now() + opts.keepalive_every, opts.keepalive_every);
     keepalive_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let origin = opts.pace_origin.unwrap_or_else(Instant::now);
+    // A frame found at the end of a pacing wait, and when that wait began: it may have arrived at any
+    // time during the wait, so its receive time (for latency) is the wait's start, never later.
+    let mut after_wait: Option<(Option<Result<Message, WsError>>, Instant)> = None;
     loop {
-        let text = tokio::select! {
-            biased;
-            c = control.recv() => return match c {
-                Some(Control::Resync) => End::Resync,
-                Some(Control::Reconnect) => End::VenueError,
-                None => End::Shutdown,
-            },
-            msg = timeout(stale_after, ws.next()) => match msg {
-                Err(_) => return End::Stale,
-                Ok(None) => return End::Lost("connection closed".to_owned()),
-                Ok(Some(Err(e))) => return End::Lost(format!("connection lost: {e}")),
-                Ok(Some(Ok(Message::Text(t)))) => t.as_str().to_owned(),
-                // No venue here sends binary data: let the adapter count it as a bad frame.
-                Ok(Some(Ok(Message::Binary(b)))) => String::from_utf8_lossy(&b).into_owned(),
-                Ok(Some(Ok(Message::Close(f)))) => {
-                    return End::Lost(f.map_or_else(
-                        || "closed by venue".to_owned(),
-                        |f| format!("closed by venue: {} {}", f.code, f.reason),
-                    ));
+        let (first, waited_since) = if let Some((msg, since)) = after_wait.take() {
+            (msg, Some(since))
+        } else {
+            let msg = tokio::select! {
+                biased;
+                c = control.recv() => return control_end(c),
+                msg = timeout(stale_after, ws.next()) => match msg {
+                    Err(_) => return End::Stale,
+                    Ok(msg) => msg,
+                },
+                _ = keepalive_tick.tick(), if keepalive.is_some() => {
+                    if let Some(k) = keepalive {
+                        let _ = ws.send(Message::text(k.to_owned())).await;
+                    }
+                    continue;
                 }
-                Ok(Some(Ok(_))) => continue, // ping/pong: tungstenite answers pings itself
-            },
-            _ = keepalive_tick.tick(), if keepalive.is_some() => {
-                if let Some(k) = keepalive {
-                    let _ = ws.send(Message::text(k.to_owned())).await;
+            };
+            (msg, None)
+        };
+        // Take this frame and every one already readable without waiting.
+        let mut batch = 0;
+        let mut next = Some(first);
+        while let Some(msg) = next {
+            let text = match frame_text(msg) {
+                Ok(text) => text,
+                Err(end) => return end,
+            };
+            if let Some(text) = text {
+                let ev = FeedEvent::Frame {
+                    venue,
+                    ts_ns: now_ns(),
+                    recv: waited_since.unwrap_or_else(Instant::now),
+                    text,
+                };
+                if events.send(ev).await.is_err() {
+                    return End::Shutdown;
                 }
-                continue;
+                batch += 1;
             }
-        };
-        let ev = FeedEvent::Frame {
-            venue,
-            ts_ns: now_ns(),
-            recv: Instant::now(),
-            text,
-        };
-        if events.send(ev).await.is_err() {
-            return End::Shutdown;
+            next = ws.next().now_or_never();
         }
+        if !opts.read_pace.is_zero() && batch < HEAVY_BATCH {
+            let start = Instant::now();
+            tokio::select! {
+                biased;
+                c = control.recv() => return control_end(c),
+                () = sleep_until(next_pace_tick(origin, start, opts.read_pace)) => {}
+            }
+            // Nothing there: the next frame is stamped when it comes.
+            after_wait = ws.next().now_or_never().map(|msg| (msg, start));
+        }
+    }
+}
+
+/// How a session ends on a control request (`None`: the actor is gone).
+fn control_end(c: Option<Control>) -> End {
+    match c {
+        Some(Control::Resync) => End::Resync,
+        Some(Control::Reconnect) => End::VenueError,
+        None => End::Shutdown,
+    }
+}
+
+/// What one WebSocket read means: a text frame to forward, nothing (ping, pong), or the end of the
+/// connection.
+fn frame_text(msg: Option<Result<Message, WsError>>) -> Result<Option<String>, End> {
+    match msg {
+        None => Err(End::Lost("connection closed".to_owned())),
+        Some(Err(e)) => Err(End::Lost(format!("connection lost: {e}"))),
+        Some(Ok(Message::Text(t))) => Ok(Some(t.as_str().to_owned())),
+        // No venue here sends binary data: let the adapter count it as a bad frame.
+        Some(Ok(Message::Binary(b))) => Ok(Some(String::from_utf8_lossy(&b).into_owned())),
+        Some(Ok(Message::Close(f))) => Err(End::Lost(f.map_or_else(
+            || "closed by venue".to_owned(),
+            |f| format!("closed by venue: {} {}", f.code, f.reason),
+        ))),
+        Some(Ok(_)) => Ok(None), // ping/pong: tungstenite answers pings itself
     }
 }
 
