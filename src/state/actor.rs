@@ -1,8 +1,7 @@
 //! The state actor: a task that alone owns the [`Engine`], applies feed events and ticket commands in
 //! order, and publishes an immutable [`View`] on a `watch` channel — at once for a ticket change, at
 //! most every [`VIEW_GAP`] (less [`VIEW_SLACK`]) while frames stream in (bursts coalesce), and once a
-//! second on a quiet feed
-//! so ages keep moving. Nothing changing, nothing wakes it but that refresh and the log timer.
+//! second on a quiet feed so ages keep moving. Nothing changing, nothing wakes it but that refresh and the log timer.
 //!
 //! Channel shapes (no cycle of bounded channels): feeds → actor bounded mpsc (`send().await` is the
 //! backpressure); UI → actor bounded mpsc (the UI uses `try_send`); actor → feeds `try_send` on small
