@@ -10,6 +10,7 @@ pub mod capture;
 pub mod coinbase;
 pub mod gemini;
 pub mod kraken;
+pub mod tcp;
 pub mod ws;
 
 use rust_decimal::Decimal;

@@ -12,10 +12,14 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use rand::Rng;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout};
+use tokio_tungstenite::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::UrlError;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::config::VenueConfig;
+use crate::feed::tcp::ParkableTcp;
 use crate::state::engine::{ConnectReason, Control, LinkStatus};
 
 /// Something a feed (or a replay) tells the state actor.
@@ -278,12 +282,10 @@ async fn feed_loop(
             return;
         }
         tracing::info!(target: "connection", venue = %cfg.name, url = %cfg.url, attempt, "connecting");
-        let connect =
-            tokio_tungstenite::connect_async_with_config(cfg.url.as_str(), Some(ws_config), true);
-        let end = match timeout(opts.connect_timeout, connect).await {
+        let end = match timeout(opts.connect_timeout, connect(&cfg.url, ws_config)).await {
             Err(_) => End::Lost("connect timed out".to_owned()),
             Ok(Err(e)) => End::Lost(format!("connect failed: {e}")),
-            Ok(Ok((mut ws, _))) => {
+            Ok(Ok(mut ws)) => {
                 let started = Instant::now();
                 let end = session(
                     &mut ws,
@@ -358,8 +360,48 @@ async fn feed_loop(
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<MaybeTlsStream<ParkableTcp>>;
+
+/// TCP connect (Nagle off), then TLS for `wss://`, then the WebSocket handshake: what
+/// `tokio_tungstenite::connect_async_with_config` does, over a stream that can be parked.
+async fn connect(url: &str, config: WebSocketConfig) -> Result<Ws, WsError> {
+    let request = url.into_client_request()?;
+    let uri = request.uri();
+    let host = uri
+        .host()
+        .ok_or(WsError::Url(UrlError::NoHostName))?
+        // An IPv6 literal comes in brackets.
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    let port = uri
+        .port_u16()
+        .or_else(|| match uri.scheme_str() {
+            Some("wss") => Some(443),
+            Some("ws") => Some(80),
+            _ => None,
+        })
+        .ok_or(WsError::Url(UrlError::UnsupportedUrlScheme))?;
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await?;
+    tcp.set_nodelay(true)?;
+    let (ws, _) = tokio_tungstenite::client_async_tls_with_config(
+        request,
+        ParkableTcp::new(tcp),
+        Some(config),
+        None,
+    )
+    .await?;
+    Ok(ws)
+}
+
+/// The connection's TCP stream, under TLS or not.
+fn tcp(ws: &mut Ws) -> Option<&mut ParkableTcp> {
+    match ws.get_mut() {
+        MaybeTlsStream::Plain(s) => Some(s),
+        MaybeTlsStream::Rustls(s) => Some(s.get_mut().0),
+        _ => None,
+    }
+}
 
 /// One connection's life: subscribe, then forward frames until it ends.
 #[expect(
@@ -448,11 +490,22 @@ async fn session(
         }
         if !opts.read_pace.is_zero() && batch < HEAVY_BATCH {
             let start = Instant::now();
+            // Out of the reactor while waiting: frames that arrive wake nothing (see `tcp`).
+            if let Some(s) = tcp(ws) {
+                s.park();
+            }
             tokio::select! {
                 biased;
                 c = control.recv() => return control_end(c),
                 () = sleep_until(next_pace_tick(origin, start, opts.read_pace)) => {}
             }
+            // Back in, then one turn of the runtime so that it sees what is queued.
+            if let Some(s) = tcp(ws)
+                && let Err(e) = s.joined()
+            {
+                return End::Lost(format!("connection lost: {e}"));
+            }
+            tokio::task::yield_now().await;
             // Nothing there: the next frame is stamped when it comes.
             after_wait = ws.next().now_or_never().map(|msg| (msg, start));
         }
