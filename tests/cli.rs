@@ -165,3 +165,60 @@ fn an_empty_replay_still_prints_a_last_line() {
     assert_eq!(venues, ["kraken", "coinbase", "gemini"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A venue whose every frame is malformed for longer than twice its silence limit (Gemini: 2 × 15 s)
+/// is taken out of the merged walk and resynced, not left live on a frozen book; a shorter run of bad
+/// frames is only counted. Driven through a headless replay, whose clock is the capture's.
+#[test]
+fn a_replayed_venue_sending_only_malformed_frames_is_resynced() {
+    let dir = std::env::temp_dir().join(format!("cra-tui-cli-malformed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let last_gemini = |seconds_of_garbage: u64| {
+        let snapshot = r#"{"type":"l2_updates","symbol":"BTCUSD","changes":[["buy","100","1"],["sell","101","1"]]}"#;
+        let line = |s: u64, frame: &str| {
+            serde_json::json!({"ts_ns": s * 1_000_000_000, "venue": "gemini", "frame": frame})
+                .to_string()
+        };
+        let mut capture = vec![line(1, snapshot)];
+        for s in 2..2 + seconds_of_garbage {
+            capture.push(line(s, r#"{"type":"l2_updates"}"#));
+        }
+        let cap = dir.join(format!("garbage-{seconds_of_garbage}.ndjson"));
+        std::fs::write(&cap, capture.join("\n") + "\n").unwrap();
+        let out = cra(&[
+            "--headless",
+            "--replay",
+            cap.to_str().unwrap(),
+            "--venues",
+            "gemini",
+            "--liquidity",
+            "1",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+        last["venues"][0].clone()
+    };
+    // 30 bad frames, a second apart (the run from 2 s to 31 s is 29 s): counted, still live.
+    let g = last_gemini(30);
+    assert_eq!(
+        (g["status"].as_str(), g["bad_frames"].as_u64()),
+        (Some("live"), Some(30)),
+        "{g}"
+    );
+    assert_eq!(g["resyncs"], 0, "{g}");
+    // 32 of them: resynced at the first bad frame more than 30 s after the run began.
+    let g = last_gemini(32);
+    assert_eq!(g["status"], "resyncing", "{g}");
+    assert_eq!(
+        (g["bad_frames"].as_u64(), g["resyncs"].as_u64()),
+        (Some(32), Some(1)),
+        "{g}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -175,10 +175,12 @@ struct VenueState {
     rate: RateMeter,
     /// The last latency samples, oldest first.
     latency_us: VecDeque<u64>,
-    /// Stream time of the first frame since the venue last needed a snapshot (syncing/resyncing).
-    waiting_since_ns: Option<i64>,
     /// The same samples, sorted (kept in step so a View reads p50/p99 without sorting).
     latency_sorted: Vec<u64>,
+    /// Stream time of the first frame since the venue last needed a snapshot (syncing/resyncing).
+    waiting_since_ns: Option<i64>,
+    /// Stream time of the first of an unbroken run of frames that could not be read.
+    malformed_since_ns: Option<i64>,
 }
 
 impl VenueState {
@@ -189,6 +191,7 @@ impl VenueState {
         self.status = status;
         self.detail = detail;
         self.waiting_since_ns = None;
+        self.malformed_since_ns = None;
     }
 
     /// How long a connection may talk without delivering a book: twice the silence limit.
@@ -240,6 +243,7 @@ impl Engine {
                     rate: RateMeter::default(),
                     latency_us: VecDeque::new(),
                     waiting_since_ns: None,
+                    malformed_since_ns: None,
                     latency_sorted: Vec::new(),
                 })
             })
@@ -320,6 +324,7 @@ impl Engine {
         v.status = Status::Syncing;
         v.detail = None;
         v.waiting_since_ns = None;
+        v.malformed_since_ns = None;
         tracing::info!(target: "connection", venue = %v.cfg.name, ?reason, "connected, subscribed");
     }
 
@@ -369,9 +374,24 @@ impl Engine {
     ///
     /// A connection that keeps talking (heartbeats, acks, updates it cannot use) without delivering a
     /// book for twice the venue's silence limit is stalled: it is resynced like an integrity failure.
+    /// So is a live one whose every frame for that long is malformed: its book would be frozen.
     pub fn on_frame(&mut self, venue: usize, ts_ns: i64, frame: &str) -> Option<Control> {
         let ctl = self.apply_frame(venue, ts_ns, frame);
         let v = self.venues.get_mut(venue)?;
+        if ctl.is_none()
+            && v.status == Status::Live
+            && let Some(since) = v.malformed_since_ns
+            && ts_ns.saturating_sub(since) > v.snapshot_deadline_ns()
+        {
+            v.counters.resyncs += 1;
+            let secs = v.snapshot_deadline_ns() / 1_000_000_000;
+            tracing::warn!(target: "processing", venue = %v.cfg.name, secs, "only malformed frames: resync");
+            v.drop_book(
+                Status::Resyncing,
+                Some(format!("only malformed frames for {secs}s: resubscribing")),
+            );
+            return Some(Control::Resync);
+        }
         if ctl.is_some() || !matches!(v.status, Status::Syncing | Status::Resyncing) {
             v.waiting_since_ns = None;
             return ctl;
@@ -401,6 +421,9 @@ impl Engine {
         let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             v.adapter.on_frame(frame, &mut v.book)
         }));
+        if !matches!(decoded, Ok(Err(FrameError::Malformed(_)))) {
+            v.malformed_since_ns = None;
+        }
         let Ok(decoded) = decoded else {
             v.counters.bad_frames += 1;
             v.counters.resyncs += 1;
@@ -441,6 +464,7 @@ impl Engine {
             }
             Err(FrameError::Malformed(why)) => {
                 v.counters.bad_frames += 1;
+                v.malformed_since_ns.get_or_insert(ts_ns);
                 tracing::warn!(target: "processing", venue = %name, %why, frame = truncate_for_log(frame), "bad frame");
                 None
             }
@@ -945,6 +969,38 @@ mod tests {
         assert_eq!(v.venues[GE].counters.bad_frames, 4);
         assert_eq!(status(&v, GE), Status::Live);
         assert_eq!(e.book(GE).cloned(), before);
+    }
+
+    #[test]
+    fn a_live_venue_sending_only_malformed_frames_is_resynced() {
+        let mut e = two_live(Action::Sell, "1");
+        let deadline = e.venues[GE].snapshot_deadline_ns();
+        let bad = "{\"type\":\"l2_updates\"}";
+        let good = r#"{"changes":[["buy","99","1"]],"symbol":"BTCUSD","type":"l2_updates"}"#;
+        // Bad frames with a good one among them: counted, the book kept.
+        assert_eq!(e.on_frame(GE, T0, bad), None);
+        assert_eq!(e.on_frame(GE, T0 + deadline, good), None);
+        assert_eq!(e.on_frame(GE, T0 + deadline + MS, bad), None);
+        assert_eq!(e.on_frame(GE, T0 + 2 * deadline, bad), None);
+        assert_eq!(e.status(GE), Some(Status::Live));
+        // Nothing but bad frames for longer than the deadline: resync.
+        assert_eq!(
+            e.on_frame(GE, T0 + 2 * deadline + 2 * MS, bad),
+            Some(Control::Resync)
+        );
+        let v = e.view(T0 + 2 * deadline + 2 * MS, ViewOptions { depth: false });
+        assert_eq!(status(&v, GE), Status::Resyncing);
+        assert_eq!(v.venues[GE].counters.bad_frames, 4);
+        assert_eq!(v.venues[GE].counters.resyncs, 1);
+        assert!(
+            v.venues[GE]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("only malformed frames")),
+            "{:?}",
+            v.venues[GE].detail
+        );
+        assert!(!v.venues[GE].merged);
     }
 
     #[test]
