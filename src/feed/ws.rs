@@ -490,7 +490,7 @@ async fn session(
         }
         if !opts.read_pace.is_zero() && batch < HEAVY_BATCH {
             let start = Instant::now();
-            // Out of the reactor while waiting: frames that arrive wake nothing (see `tcp`).
+            // Out of the reactor while waiting: frames that arrive wake nothing (see `feed::tcp`).
             if let Some(s) = tcp(ws) {
                 s.park();
             }

@@ -1,7 +1,8 @@
 //! The state actor: a task that alone owns the [`Engine`], applies feed events and ticket commands in
 //! order, and publishes an immutable [`View`] on a `watch` channel — at once for a ticket change, at
 //! most every [`VIEW_GAP`] (less [`VIEW_SLACK`]) while frames stream in (bursts coalesce), and once a
-//! second on a quiet feed so ages keep moving. Nothing changing, nothing wakes it but that refresh and the log timer.
+//! second on a quiet feed so ages keep moving. Nothing changing, nothing wakes it but that refresh and
+//! the log timer.
 //!
 //! Channel shapes (no cycle of bounded channels): feeds → actor bounded mpsc (`send().await` is the
 //! backpressure); UI → actor bounded mpsc (the UI uses `try_send`); actor → feeds `try_send` on small
@@ -198,7 +199,9 @@ pub async fn run_actor(engine: Engine, io: ActorIo) -> Engine {
                     // than on a timer of its own a moment later (one wake-up instead of two).
                     if Instant::now() + VIEW_SLACK >= due {
                         // The feeds read on the same pacing tick: let the others that woke with this
-                        // one queue their frames first, so that one View carries the whole tick.
+                        // one queue their frames first, so that one View carries the whole tick (the
+                        // multi-thread scheduler runs a task just woken, here this actor, before the
+                        // tasks already queued).
                         tokio::task::yield_now().await;
                         actor.drain(&mut events);
                         actor.publish(&views)
