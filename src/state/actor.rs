@@ -287,6 +287,78 @@ mod tests {
         }
     }
 
+    /// Three feeds woken together (as by their shared pacing tick) each send a frame: the first View
+    /// after that carries all three. On the multi-thread runtime the live dashboard uses, the actor,
+    /// woken by the first send, runs before the other two feeds; it yields so that they go first.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn frames_of_feeds_woken_together_are_in_one_view() {
+        let config = Config::default_config().expect("config");
+        let ticket = Ticket {
+            action: Action::Sell,
+            quantity: d("1"),
+            step: d("1"),
+        };
+        let engine = Engine::new(&config, ticket, Source::Live).expect("engine");
+        let (events_tx, events) = mpsc::channel(64);
+        let (_commands_tx, commands) = mpsc::channel(8);
+        let (views, mut rx) =
+            watch::channel(Arc::new(engine.view(0, ViewOptions { depth: false })));
+        let actor = tokio::spawn(run_actor(
+            engine,
+            ActorIo {
+                events,
+                commands,
+                controls: Vec::new(),
+                views,
+                recorder: None,
+                // A 1 ms frame: a View is always due, no clock needed.
+                fps: 1_000,
+                clock: Clock::Wall,
+            },
+        ));
+        rx.changed().await.expect("the actor's first View");
+        rx.borrow_and_update();
+        let tick = Arc::new(tokio::sync::Notify::new());
+        let mut feeds = Vec::new();
+        for venue in 0..3 {
+            let (tx, tick) = (events_tx.clone(), Arc::clone(&tick));
+            let waiting = tick.notified_owned();
+            feeds.push(tokio::spawn(async move {
+                waiting.await;
+                // An unreadable frame: every frame taken counts in `messages`.
+                let text = "x".to_owned();
+                let (ts_ns, recv) = (now_ns(), Instant::now());
+                let ev = FeedEvent::Frame {
+                    venue,
+                    ts_ns,
+                    recv,
+                    text,
+                };
+                tx.send(ev).await.expect("send");
+            }));
+        }
+        // The first View after the tick, read on the worker as soon as it is published.
+        let first = tokio::spawn(async move {
+            rx.changed().await.expect("a View");
+            let v = rx.borrow();
+            v.venues
+                .iter()
+                .map(|v| v.counters.messages)
+                .collect::<Vec<u64>>()
+        });
+        // Woken from a task on the worker, as the timer driver wakes the feeds on the worker.
+        tokio::spawn(async move {
+            tokio::task::yield_now().await;
+            tick.notify_waiters();
+        });
+        assert_eq!(first.await.expect("watcher"), [1, 1, 1]);
+        for f in feeds {
+            f.await.expect("feed");
+        }
+        drop(events_tx);
+        actor.await.expect("actor");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn views_follow_a_stream_within_the_gap_and_a_quiet_feed_once_a_second() {
         let config = Config::default_config().expect("config");
