@@ -51,13 +51,30 @@ pub struct MergedWalk {
 /// Walks `side` of all `books` as one book for `quantity`. `None` entries (venues not merged) are
 /// skipped but keep their index so `by_venue` and the fills' `venue` line up with the caller's list.
 pub fn walk_merged(books: &[Option<&OrderBook>], side: Side, quantity: Decimal) -> MergedWalk {
-    let mut heads: Vec<_> = books
-        .iter()
-        .map(|b| b.map(|b| b.levels(side).peekable()))
+    walk_merged_levels(
+        books.iter().map(|b| b.map(|b| b.levels(side))),
+        side,
+        quantity,
+    )
+}
+
+/// [`walk_merged`] over each venue's levels of `side`, best first, as `(price, quantity)` (`None`:
+/// not merged) — the books themselves, or a prefix of them long enough for `quantity`.
+pub fn walk_merged_levels<I>(
+    venues: impl IntoIterator<Item = Option<I>>,
+    side: Side,
+    quantity: Decimal,
+) -> MergedWalk
+where
+    I: Iterator<Item = (Decimal, Decimal)>,
+{
+    let mut heads: Vec<_> = venues
+        .into_iter()
+        .map(|levels| levels.map(Iterator::peekable))
         .collect();
     let mut out = MergedWalk {
         requested: quantity,
-        by_venue: vec![VenueSplit::default(); books.len()],
+        by_venue: vec![VenueSplit::default(); heads.len()],
         fills: Vec::with_capacity(super::walk::FILLS_CAPACITY),
         ..MergedWalk::default()
     };

@@ -11,7 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use book::{BookSide, OrderBook};
-pub use merged::{MergedFill, MergedWalk, VenueSplit, walk_merged};
+pub use merged::{MergedFill, MergedWalk, VenueSplit, walk_merged, walk_merged_levels};
 pub use rust_decimal::Decimal;
 pub use walk::{Depletion, Fill, WalkResult, walk};
 

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
 use crate::market::book::{UNITS_SCALE, exact_units, price_cmp};
-use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged};
+use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged, walk_merged_levels};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
 
@@ -551,17 +551,32 @@ impl Engine {
         let mut merged_books = Vec::with_capacity(self.venues.len());
         let mut venues = Vec::with_capacity(self.venues.len());
         let mut msgs_per_sec = 0.0;
-        for v in &self.venues {
+        // With depth curves, each book is read once, as far as the curves go (twice the order), and
+        // the walks and curves all read that.
+        let target = units(depth_reach(q));
+        let reaches: Vec<Reach> = if opts.depth {
+            self.venues
+                .iter()
+                .map(|v| reach(v.book.levels(side), target))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut merged_reaches = Vec::with_capacity(self.venues.len());
+        for (i, v) in self.venues.iter().enumerate() {
             let status = Self::effective_status(v, now_ns);
             let merged = status == Status::Live && v.included;
             merged_books.push(merged.then_some(&v.book));
             let rate = v.rate.per_sec(now_ns);
             msgs_per_sec += rate;
-            let walk = walk(v.book.levels(side), q);
-            let depth = if opts.depth {
-                depth_curve(v.book.levels(side), q)
-            } else {
-                Vec::new()
+            let (walk, depth) = match reaches.get(i) {
+                Some(r) => {
+                    if merged {
+                        merged_reaches.push(r.as_slice());
+                    }
+                    (walk(r.iter().map(|&(p, q, _)| (p, q)), q), depth_curve(r))
+                }
+                None => (walk(v.book.levels(side), q), Vec::new()),
             };
             let detail = match (status, &v.detail, v.retry_at_ns) {
                 (Status::Stale, None, _) => Some(format!(
@@ -598,9 +613,17 @@ impl Engine {
                 latency_us: percentiles(&v.latency_sorted),
             });
         }
-        let mwalk = walk_merged(&merged_books, side, q);
+        let mwalk = if opts.depth {
+            let heads = reaches.iter().zip(&merged_books).map(|(r, b)| {
+                b.is_some()
+                    .then(|| r.iter().map(|&(price, qty, _)| (price, qty)))
+            });
+            walk_merged_levels(heads, side, q)
+        } else {
+            walk_merged(&merged_books, side, q)
+        };
         let merged_depth = if opts.depth {
-            merged_depth_curve(&merged_books, side, depth_reach(q))
+            merged_depth_curve(&merged_reaches, side, target)
         } else {
             Vec::new()
         };
@@ -655,60 +678,71 @@ fn depth_reach(quantity: Decimal) -> Decimal {
     quantity.checked_mul(DEPTH_REACH).unwrap_or(Decimal::MAX)
 }
 
-/// Cumulative depth from the best level until twice the order size, at most a few hundred levels.
-fn depth_curve(
-    levels: impl Iterator<Item = (Decimal, Decimal)>,
-    quantity: Decimal,
-) -> Vec<DepthPoint> {
-    let target = units(depth_reach(quantity));
+/// One side of a book from the best level until `target` units are reached (or the book ends): each
+/// level's price, quantity, and quantity in units.
+type Reach = Vec<(Decimal, Decimal, u128)>;
+
+/// The levels of `levels` up to `target` units (the level that reaches it included).
+fn reach(levels: impl Iterator<Item = (Decimal, Decimal)>, target: u128) -> Reach {
     let mut cum = 0u128;
     let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
-    for (price, qty) in levels.take(2_000) {
-        cum = cum.saturating_add(units(qty));
-        out.push(DepthPoint {
-            price,
-            cum_qty: from_units(cum),
-        });
+    for (price, qty) in levels {
+        let u = units(qty);
+        cum = cum.saturating_add(u);
+        out.push((price, qty, u));
         if cum >= target {
             break;
         }
     }
-    thin(out)
+    out
 }
 
-/// The merged books' cumulative depth up to `target`: the fills of `walk_merged(books, side, target)`
-/// (same order, ties to the venue listed first, the last one partial) as cumulative points — without
-/// the walk's notional and per-venue sums, which the picture does not need.
+/// Cumulative depth along one venue's reach.
+fn depth_curve(reach: &[(Decimal, Decimal, u128)]) -> Vec<DepthPoint> {
+    let mut cum = 0u128;
+    thin(
+        reach
+            .iter()
+            .map(|&(price, _, u)| {
+                cum = cum.saturating_add(u);
+                DepthPoint {
+                    price,
+                    cum_qty: from_units(cum),
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The merged books' cumulative depth up to `target` units: the fills of
+/// `walk_merged(books, side, target)` (same order, ties to the venue listed first, the last one
+/// partial) as cumulative points, without the walk's notional and per-venue sums, which the picture
+/// does not need. Each venue's reach goes at least as far as `target`, which is as far as the merged
+/// walk can take it.
 fn merged_depth_curve(
-    books: &[Option<&OrderBook>],
+    reaches: &[&[(Decimal, Decimal, u128)]],
     side: Side,
-    target: Decimal,
+    target: u128,
 ) -> Vec<DepthPoint> {
-    let mut heads: Vec<_> = books
-        .iter()
-        .flatten()
-        .map(|b| b.levels(side).peekable())
-        .collect();
-    let mut remaining = units(target);
+    let mut next = vec![0usize; reaches.len()];
+    let mut remaining = target;
     let mut cum = 0u128;
     let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
     while remaining > 0 {
-        let mut pick: Option<(usize, Decimal)> = None;
-        for (i, head) in heads.iter_mut().enumerate() {
-            if let Some(&(price, _)) = head.peek()
-                && pick.is_none_or(|(_, best)| match side {
+        let mut pick: Option<(usize, Decimal, u128)> = None;
+        for (i, r) in reaches.iter().enumerate() {
+            if let Some(&(price, _, u)) = r.get(next[i])
+                && pick.is_none_or(|(_, best, _)| match side {
                     Side::Bid => price_cmp(price, best).is_gt(),
                     Side::Ask => price_cmp(price, best).is_lt(),
                 })
             {
-                pick = Some((i, price));
+                pick = Some((i, price, u));
             }
         }
-        let Some((i, price)) = pick else { break };
-        let Some((_, qty)) = heads.get_mut(i).and_then(Iterator::next) else {
-            break;
-        };
-        let take = units(qty).min(remaining);
+        let Some((i, price, u)) = pick else { break };
+        next[i] += 1;
+        let take = u.min(remaining);
         remaining -= take;
         cum += take;
         out.push(DepthPoint {
@@ -1238,12 +1272,51 @@ mod tests {
                 books.iter().zip(&merged).map(|(b, m)| m.then_some(b)).collect();
             let side = if bid { Side::Bid } else { Side::Ask };
             let target = Decimal::new(target, 2);
-            let fast = merged_depth_curve(&refs, side, target);
+            let reaches: Vec<Reach> = refs
+                .iter()
+                .flatten()
+                .map(|b| reach(b.levels(side), units(target)))
+                .collect();
+            let slices: Vec<&[(Decimal, Decimal, u128)]> = reaches.iter().map(Vec::as_slice).collect();
+            let fast = merged_depth_curve(&slices, side, units(target));
             let slow = depth_via_walk(&refs, side, target);
             let show = |v: &[DepthPoint]| -> Vec<(String, String)> {
                 v.iter().map(|p| (p.price.to_string(), p.cum_qty.normalize().to_string())).collect()
             };
             proptest::prop_assert_eq!(show(&fast), show(&slow));
+        }
+
+        #[test]
+        fn walks_over_the_reach_are_the_walks_over_the_books(
+            levels in proptest::collection::vec((0usize..3, 1i64..400, 1i64..5000, 0u32..3), 0..300),
+            merged in proptest::collection::vec(proptest::bool::ANY, 3),
+            quantity in 0i64..3000,
+            bid in proptest::bool::ANY,
+        ) {
+            let mut books = [OrderBook::new(), OrderBook::new(), OrderBook::new()];
+            for (b, p, q, s) in levels {
+                let price = Decimal::new(p * 10i64.pow(s), 2 + s);
+                books[b].apply(Side::Bid, price, Decimal::new(q, 3));
+                books[b].apply(Side::Ask, price, Decimal::new(q, 3));
+            }
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let q = Decimal::new(quantity, 2);
+            let reaches: Vec<Reach> =
+                books.iter().map(|b| reach(b.levels(side), units(depth_reach(q)))).collect();
+            for (b, r) in books.iter().zip(&reaches) {
+                let via_reach = walk(r.iter().map(|&(p, q, _)| (p, q)), q);
+                proptest::prop_assert_eq!(format!("{via_reach:?}"), format!("{:?}", walk(b.levels(side), q)));
+            }
+            let refs: Vec<Option<&OrderBook>> =
+                books.iter().zip(&merged).map(|(b, m)| m.then_some(b)).collect();
+            let heads = reaches
+                .iter()
+                .zip(&merged)
+                .map(|(r, m)| m.then(|| r.iter().map(|&(p, q, _)| (p, q))));
+            proptest::prop_assert_eq!(
+                format!("{:?}", walk_merged_levels(heads, side, q)),
+                format!("{:?}", walk_merged(&refs, side, q))
+            );
         }
     }
 
