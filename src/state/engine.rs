@@ -574,7 +574,8 @@ impl Engine {
                     if merged {
                         merged_reaches.push(r.as_slice());
                     }
-                    (walk(r.iter().map(|&(p, q, _)| (p, q)), q), depth_curve(r))
+                    let levels = r.iter().map(|&(price, qty, _)| (price, qty));
+                    (walk(levels, q), depth_curve(r))
                 }
                 None => (walk(v.book.levels(side), q), Vec::new()),
             };
@@ -1304,7 +1305,7 @@ mod tests {
             let reaches: Vec<Reach> =
                 books.iter().map(|b| reach(b.levels(side), units(depth_reach(q)))).collect();
             for (b, r) in books.iter().zip(&reaches) {
-                let via_reach = walk(r.iter().map(|&(p, q, _)| (p, q)), q);
+                let via_reach = walk(r.iter().map(|&(price, qty, _)| (price, qty)), q);
                 proptest::prop_assert_eq!(format!("{via_reach:?}"), format!("{:?}", walk(b.levels(side), q)));
             }
             let refs: Vec<Option<&OrderBook>> =
@@ -1312,7 +1313,7 @@ mod tests {
             let heads = reaches
                 .iter()
                 .zip(&merged)
-                .map(|(r, m)| m.then(|| r.iter().map(|&(p, q, _)| (p, q))));
+                .map(|(r, m)| m.then(|| r.iter().map(|&(price, qty, _)| (price, qty))));
             proptest::prop_assert_eq!(
                 format!("{:?}", walk_merged_levels(heads, side, q)),
                 format!("{:?}", walk_merged(&refs, side, q))
