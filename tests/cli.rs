@@ -125,28 +125,27 @@ fn help_and_version_exit_0() {
     assert_eq!(cra(&["--version"]).status.code(), Some(0));
 }
 
-#[test]
-fn an_empty_replay_still_prints_a_last_line() {
-    let dir = std::env::temp_dir().join(format!("cra-tui-cli-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cap = dir.join("empty.ndjson");
-    std::fs::write(&cap, "").unwrap();
-    let out = cra(&[
-        "--headless",
-        "--replay",
-        cap.to_str().unwrap(),
-        "--action",
-        "buy",
-        "--liquidity",
-        "2.5",
-    ]);
+/// Runs `cra-tui --headless --replay CAP ARGS…`, checks that it exits 0, and returns its stdout.
+fn replay(cap: &std::path::Path, args: &[&str]) -> String {
+    let mut all = vec!["--headless", "--replay", cap.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = cra(&all);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn an_empty_replay_still_prints_a_last_line() {
+    let dir = std::env::temp_dir().join(format!("cra-tui-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = dir.join("empty.ndjson");
+    std::fs::write(&cap, "").unwrap();
+    let stdout = replay(&cap, &["--action", "buy", "--liquidity", "2.5"]);
     let lines: Vec<_> = stdout.lines().collect();
     assert_eq!(lines.len(), 1, "{stdout}");
     let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
@@ -185,22 +184,7 @@ fn a_replayed_venue_sending_only_malformed_frames_is_resynced() {
         }
         let cap = dir.join(format!("garbage-{seconds_of_garbage}.ndjson"));
         std::fs::write(&cap, capture.join("\n") + "\n").unwrap();
-        let out = cra(&[
-            "--headless",
-            "--replay",
-            cap.to_str().unwrap(),
-            "--venues",
-            "gemini",
-            "--liquidity",
-            "1",
-        ]);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stdout = replay(&cap, &["--venues", "gemini", "--liquidity", "1"]);
         let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
         last["venues"][0].clone()
     };

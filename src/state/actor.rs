@@ -287,11 +287,16 @@ mod tests {
         }
     }
 
-    /// Three feeds woken together (as by their shared pacing tick) each send a frame: the first View
-    /// after that carries all three. On the multi-thread runtime the live dashboard uses, the actor,
-    /// woken by the first send, runs before the other two feeds; it yields so that they go first.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-    async fn frames_of_feeds_woken_together_are_in_one_view() {
+    /// An actor over the default venues (sell 1) at `fps`: its event and command senders, its Views
+    /// and its task.
+    fn spawn_actor(
+        fps: u32,
+    ) -> (
+        mpsc::Sender<FeedEvent>,
+        mpsc::Sender<Command>,
+        watch::Receiver<Arc<View>>,
+        tokio::task::JoinHandle<Engine>,
+    ) {
         let config = Config::default_config().expect("config");
         let ticket = Ticket {
             action: Action::Sell,
@@ -300,22 +305,32 @@ mod tests {
         };
         let engine = Engine::new(&config, ticket, Source::Live).expect("engine");
         let (events_tx, events) = mpsc::channel(64);
-        let (_commands_tx, commands) = mpsc::channel(8);
-        let (views, mut rx) =
-            watch::channel(Arc::new(engine.view(0, ViewOptions { depth: false })));
-        let actor = tokio::spawn(run_actor(
-            engine,
-            ActorIo {
-                events,
-                commands,
-                controls: Vec::new(),
-                views,
-                recorder: None,
-                // A 1 ms frame: a View is always due, no clock needed.
-                fps: 1_000,
-                clock: Clock::Wall,
-            },
-        ));
+        let (commands_tx, commands) = mpsc::channel(8);
+        let (views, rx) = watch::channel(Arc::new(engine.view(0, ViewOptions { depth: false })));
+        let io = ActorIo {
+            events,
+            commands,
+            controls: Vec::new(),
+            views,
+            recorder: None,
+            fps,
+            clock: Clock::Wall,
+        };
+        (
+            events_tx,
+            commands_tx,
+            rx,
+            tokio::spawn(run_actor(engine, io)),
+        )
+    }
+
+    /// Three feeds woken together (as by their shared pacing tick) each send a frame: the first View
+    /// after that carries all three. On the multi-thread runtime the live dashboard uses, the actor,
+    /// woken by the first send, runs before the other two feeds; it yields so that they go first.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn frames_of_feeds_woken_together_are_in_one_view() {
+        // A 1 ms frame: a View is always due, no clock needed.
+        let (events_tx, _commands_tx, mut rx, actor) = spawn_actor(1_000);
         rx.changed().await.expect("the actor's first View");
         rx.borrow_and_update();
         let tick = Arc::new(tokio::sync::Notify::new());
@@ -361,29 +376,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn views_follow_a_stream_within_the_gap_and_a_quiet_feed_once_a_second() {
-        let config = Config::default_config().expect("config");
-        let ticket = Ticket {
-            action: Action::Sell,
-            quantity: d("1"),
-            step: d("1"),
-        };
-        let engine = Engine::new(&config, ticket, Source::Live).expect("engine");
-        let (events_tx, events) = mpsc::channel(64);
-        let (commands_tx, commands) = mpsc::channel(8);
-        let (views, mut rx) =
-            watch::channel(Arc::new(engine.view(0, ViewOptions { depth: false })));
-        let actor = tokio::spawn(run_actor(
-            engine,
-            ActorIo {
-                events,
-                commands,
-                controls: Vec::new(),
-                views,
-                recorder: None,
-                fps: 10,
-                clock: Clock::Wall,
-            },
-        ));
+        let (events_tx, commands_tx, mut rx, actor) = spawn_actor(10);
         let snapshot = gemini(r#"["buy","100","1"],["sell","101","1"]"#, true);
         events_tx.send(frame(snapshot)).await.expect("send");
         tokio::time::sleep(VIEW_GAP + Duration::from_millis(1)).await;

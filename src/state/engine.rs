@@ -1254,6 +1254,18 @@ mod tests {
         )
     }
 
+    /// Three books from `(book, price, quantity, extra price decimals)`: both sides get each level,
+    /// with prices spelt with different scales and ties across books.
+    fn three_books(levels: &[(usize, i64, i64, u32)]) -> [OrderBook; 3] {
+        let mut books = [OrderBook::new(), OrderBook::new(), OrderBook::new()];
+        for &(b, p, q, s) in levels {
+            let price = Decimal::new(p * 10i64.pow(s), 2 + s);
+            books[b].apply(Side::Bid, price, Decimal::new(q, 3));
+            books[b].apply(Side::Ask, price, Decimal::new(q, 3));
+        }
+        books
+    }
+
     proptest::proptest! {
         #[test]
         fn merged_depth_curve_is_the_merged_walk_cumulated(
@@ -1262,13 +1274,7 @@ mod tests {
             target in 0i64..3000,
             bid in proptest::bool::ANY,
         ) {
-            let mut books = [OrderBook::new(), OrderBook::new(), OrderBook::new()];
-            for (b, p, q, s) in levels {
-                // Prices with different spellings and ties across books.
-                let price = Decimal::new(p * 10i64.pow(s), 2 + s);
-                books[b].apply(Side::Bid, price, Decimal::new(q, 3));
-                books[b].apply(Side::Ask, price, Decimal::new(q, 3));
-            }
+            let books = three_books(&levels);
             let refs: Vec<Option<&OrderBook>> =
                 books.iter().zip(&merged).map(|(b, m)| m.then_some(b)).collect();
             let side = if bid { Side::Bid } else { Side::Ask };
@@ -1294,12 +1300,7 @@ mod tests {
             quantity in 0i64..3000,
             bid in proptest::bool::ANY,
         ) {
-            let mut books = [OrderBook::new(), OrderBook::new(), OrderBook::new()];
-            for (b, p, q, s) in levels {
-                let price = Decimal::new(p * 10i64.pow(s), 2 + s);
-                books[b].apply(Side::Bid, price, Decimal::new(q, 3));
-                books[b].apply(Side::Ask, price, Decimal::new(q, 3));
-            }
+            let books = three_books(&levels);
             let side = if bid { Side::Bid } else { Side::Ask };
             let q = Decimal::new(quantity, 2);
             let reaches: Vec<Reach> =
