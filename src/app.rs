@@ -11,7 +11,10 @@
 //! Frames are paced, not clocked: a change is drawn at most `fps` times a second (Views published
 //! within a frame period of the last draw stay in the `watch` until the period ends, then the latest
 //! is drawn — so the UI wakes about twice a frame however fast Views come), while a key press is drawn
-//! at once, and so is the View that carries a ticket change the key asked for. With nothing changing,
+//! at once, and so is the View that carries a ticket change the key asked for. In a live run the
+//! period ends on the grid the feeds read on ([`UiOptions::frame_origin`]), just after each read: the
+//! View of a read is drawn as it comes, and a key drawn in between does not shift the frames off the
+//! reads. With nothing changing,
 //! the loop does not wake at all (the actor still publishes a View a second, for the ages in the
 //! chips). Key press → frame latency goes to the processing log.
 //! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
@@ -32,6 +35,7 @@ use ratatui::layout::{Rect, Size};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep};
 
+use crate::feed::ws::next_pace_tick;
 use crate::keymap::{Action, Key, Keymap};
 use crate::market::Action as Trade;
 use crate::state::Command;
@@ -76,6 +80,10 @@ pub struct UiOptions {
     pub fps: u32,
     /// When to offer the demo if nothing is live (live source only).
     pub offer_demo_after: Duration,
+    /// The grid the live feeds pace their reads on (a read every frame period from this instant;
+    /// [`crate::run::Pipeline::pace_origin`]). A frame period then ends [`DRAW_GUARD`] after the first
+    /// read that follows the draw, not a period after it. `None`: a period after the last draw.
+    pub frame_origin: Option<Instant>,
 }
 
 impl UiOptions {
@@ -86,6 +94,7 @@ impl UiOptions {
             keymap,
             fps,
             offer_demo_after: OFFER_DEMO_AFTER,
+            frame_origin: None,
         }
     }
 }
@@ -94,6 +103,19 @@ impl UiOptions {
 #[must_use]
 pub fn frame_period(fps: u32) -> Duration {
     Duration::from_secs(1) / fps.clamp(1, MAX_FPS)
+}
+
+/// How long after a read of the feeds (a tick of [`UiOptions::frame_origin`]'s grid) the frame period
+/// ends: time for the feeds to read and the actor to publish the View of that read, so that a View
+/// published between two reads (a ticket change, a burst) is not drawn in its place.
+pub const DRAW_GUARD: Duration = Duration::from_millis(5);
+
+/// When the frame period that follows a draw at `drawn` ends.
+fn period_end(drawn: Instant, period: Duration, origin: Option<Instant>) -> Instant {
+    match origin {
+        Some(origin) => next_pace_tick(origin, drawn, period) + DRAW_GUARD,
+        None => drawn + period,
+    }
 }
 
 /// The UI's own state between events: what is shown, what arrived last, and the UI-only state.
@@ -410,6 +432,11 @@ where
                     if let Some(exit) = app.on_event(&ev, &commands) {
                         return Ok(exit);
                     }
+                    if let Event::Resize(..) = ev {
+                        // The terminal does not ask for its size before each frame (see
+                        // `terminal::sized_by_events`): the event tells it.
+                        terminal.resize(app.area).map_err(UiError::Terminal)?;
+                    }
                     if app.dirty {
                         // A key (or a resize) is answered at once, not at the next frame.
                         if matches!(ev, Event::Key(_)) {
@@ -443,7 +470,9 @@ where
                     app.dirty = false;
                     let now = Instant::now();
                     keys.drawn(now);
-                    next_frame.as_mut().reset(now + period);
+                    next_frame
+                        .as_mut()
+                        .reset(period_end(now, period, options.frame_origin));
                     cooled = false;
                 } else {
                     cooled = true;
@@ -463,5 +492,20 @@ mod tests {
         assert_eq!(frame_period(0), Duration::from_secs(1));
         assert_eq!(frame_period(1), Duration::from_secs(1));
         assert_eq!(frame_period(1_000), Duration::from_secs(1) / 120);
+    }
+
+    #[test]
+    fn on_the_read_grid_a_period_ends_just_after_the_next_read() {
+        let origin = Instant::now();
+        let p = Duration::from_millis(100);
+        let ms = Duration::from_millis;
+        // Drawn after the read at 300 ms (its View, a burst, a key): the next frame may come just
+        // after the read at 400 ms, whatever the phase of the draw.
+        for drawn in [ms(300), ms(301), ms(350), ms(399)] {
+            assert_eq!(period_end(origin + drawn, p, Some(origin)), origin + ms(405));
+        }
+        assert_eq!(period_end(origin + ms(400), p, Some(origin)), origin + ms(505));
+        assert_eq!(period_end(origin + ms(405), p, Some(origin)), origin + ms(505));
+        assert_eq!(period_end(origin + ms(350), p, None), origin + ms(450));
     }
 }

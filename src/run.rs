@@ -223,6 +223,8 @@ pub struct Pipeline {
     pub actor: JoinHandle<Engine>,
     /// The sources (feed tasks or the replay task).
     pub sources: Vec<JoinHandle<()>>,
+    /// The grid the live feeds pace their reads on (`None` for a replay): the dashboard draws on it.
+    pub pace_origin: Option<tokio::time::Instant>,
 }
 
 impl Pipeline {
@@ -295,15 +297,18 @@ pub fn start_live(
         )));
     }
     drop(ev_tx);
-    Ok(spawn_actor(
-        engine,
-        ev_rx,
-        controls,
-        recorder,
-        config.fps,
-        Clock::Wall,
-        sources,
-    ))
+    Ok(Pipeline {
+        pace_origin,
+        ..spawn_actor(
+            engine,
+            ev_rx,
+            controls,
+            recorder,
+            config.fps,
+            Clock::Wall,
+            sources,
+        )
+    })
 }
 
 /// Starts a paced replay of `input` and the actor.
@@ -363,6 +368,7 @@ fn spawn_actor(
         commands: cmd_tx,
         actor: tokio::spawn(run_actor(engine, io)),
         sources,
+        pace_origin: None,
     }
 }
 

@@ -9,13 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cra_tui::app::{UiExit, UiOptions, run_ui};
+use cra_tui::app::{DRAW_GUARD, UiExit, UiOptions, run_ui};
 use cra_tui::keymap::Keymap;
 use cra_tui::market::Action;
 use cra_tui::state::Command;
 use cra_tui::state::view::{Source, View};
+use cra_tui::terminal::sized_by_events;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Size};
@@ -129,6 +129,11 @@ fn start(view: View, w: u16, h: u16) -> Harness {
 
 /// [`start`] at `fps` frames per second.
 fn start_at(view: View, w: u16, h: u16, fps: u32) -> Harness {
+    start_with(view, w, h, UiOptions::new(Keymap::default(), fps))
+}
+
+/// [`start`] with `options`.
+fn start_with(view: View, w: u16, h: u16, options: UiOptions) -> Harness {
     let (keys, mut key_rx) = mpsc::unbounded_channel::<io::Result<Event>>();
     let input = futures_util::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
     let (views, view_rx) = watch::channel(Arc::new(view));
@@ -140,20 +145,13 @@ fn start_at(view: View, w: u16, h: u16, fps: u32) -> Harness {
     let (quit_tx, quit_rx) = tokio::sync::oneshot::channel::<()>();
     let backend = screen.clone();
     let task = tokio::spawn(async move {
-        let mut terminal = Terminal::new(backend).map_err(|e| e.to_string())?;
+        let mut terminal = sized_by_events(backend).map_err(|e| e.to_string())?;
         let quit = async move {
             let _ = quit_rx.await;
         };
-        run_ui(
-            &mut terminal,
-            input,
-            view_rx,
-            cmd_tx,
-            UiOptions::new(Keymap::default(), fps),
-            quit,
-        )
-        .await
-        .map_err(|e| e.to_string())
+        run_ui(&mut terminal, input, view_rx, cmd_tx, options, quit)
+            .await
+            .map_err(|e| e.to_string())
     });
     Harness {
         keys,
@@ -520,6 +518,62 @@ async fn a_stream_of_views_is_drawn_at_most_fps_times_a_second() {
     // The last View is on screen one period later at most.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(h.screen.screen().contains("SELL 65 BTC"));
+    drop(h.quit);
+    let _ = h.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_the_read_grid_each_read_is_drawn_as_it_comes_even_after_a_key() {
+    // The feeds read every 100 ms from `origin`; the View of each read comes 1 ms after it.
+    let origin = tokio::time::Instant::now();
+    let options = UiOptions {
+        frame_origin: Some(origin),
+        ..UiOptions::new(Keymap::default(), 10)
+    };
+    let h = start_with(live(Action::Sell, "15"), 80, 24, options);
+    let ms = Duration::from_millis;
+    for read in 1..=8u32 {
+        let tick = origin + ms(100) * read;
+        if read % 2 == 0 {
+            // Between two reads: keys, drawn at once, and a View (a burst) published after them.
+            tokio::time::sleep_until(tick - ms(60)).await;
+            h.key(KeyCode::Char('?'));
+            h.key(KeyCode::Esc);
+            tokio::time::sleep(ms(1)).await;
+            h.views.send(Arc::new(live(Action::Sell, "99"))).unwrap();
+        }
+        tokio::time::sleep_until(tick + ms(1)).await;
+        let q = (20 + read).to_string();
+        h.views.send(Arc::new(live(Action::Sell, &q))).unwrap();
+        // Drawn by the end of the guard after the read, not a period after the last draw.
+        tokio::time::sleep_until(tick + DRAW_GUARD + ms(1)).await;
+        let screen = h.screen.screen();
+        assert!(
+            screen.contains(&format!("SELL {q} BTC")),
+            "read {read}:\n{screen}"
+        );
+    }
+    drop(h.quit);
+    let _ = h.task.await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resize_event_resizes_the_frame() {
+    // The terminal is not asked for its size before each frame: the event must be enough.
+    let h = start(live(Action::Sell, "15"), 80, 24);
+    h.settle().await;
+    let width = |s: &str| s.lines().next().map_or(0, |l| l.chars().count());
+    assert_eq!(width(&h.screen.screen()), 80);
+    h.screen.0.lock().unwrap().resize(120, 30);
+    h.keys.send(Ok(Event::Resize(120, 30))).unwrap();
+    h.settle().await;
+    let screen = h.screen.screen();
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(lines.len(), 30);
+    // The panels span the new width and the key bar sits on the new last line.
+    let top = lines.iter().find(|l| l.starts_with('┌')).expect("a panel");
+    assert!(top.ends_with('┐'), "{screen}");
+    assert!(lines[29].contains("q quit"), "{screen}");
     drop(h.quit);
     let _ = h.task.await;
 }

@@ -104,8 +104,9 @@ impl Backoff {
     }
 }
 
-/// Default read pacing ([`FeedOptions::read_pace`]): a quarter of a 10 fps frame. A frame waits at most
-/// this long in the socket, and the latency shown counts that wait (see [`session`]).
+/// Default read pacing ([`FeedOptions::read_pace`]): a quarter of a 10 fps frame (the dashboard reads
+/// once a frame instead, on the grid it draws on). A frame waits at most this long in the socket, and
+/// the latency shown counts that wait (see [`session`]).
 pub const READ_PACE: Duration = Duration::from_millis(25);
 
 /// A batch of at least this many frames is heavy: the feed reads on without pacing.

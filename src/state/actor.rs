@@ -51,10 +51,10 @@ const DRAIN_MAX: usize = 512;
 const LATENCY_PENDING_MAX: usize = 4096;
 const LOG_EVERY: Duration = Duration::from_secs(10);
 /// Shortest time between two Views while frames stream in: a frame is in a View within this (plus the
-/// time to apply what is queued), a quarter of a 10 fps dashboard frame, so the frame drawn shows the
-/// book at most this old. At most 40 Views a second: a live View (walks, fills and depth curves of
-/// three ~1000-level books) costs 10–15 µs, and at a 10 ms gap the Views and the wake-ups they cause
-/// measured about 0.7 % of a core more at 450 frames/s.
+/// time to apply what is queued), a quarter of a 10 fps dashboard frame. At most 40 Views a second: a
+/// live View (walks, fills and depth curves of three ~1000-level books) costs 10–15 µs, and at a 10 ms
+/// gap the Views and the wake-ups they cause measured about 0.7 % of a core more at 450 frames/s. The
+/// dashboard's feeds read once a frame, all on one tick, so there it is one View a frame.
 const VIEW_GAP: Duration = Duration::from_millis(25);
 /// How early a View may go out when a batch of frames arrives just before it is due (see the loop).
 const VIEW_SLACK: Duration = Duration::from_millis(5);
