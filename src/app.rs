@@ -502,10 +502,19 @@ mod tests {
         // Drawn after the read at 300 ms (its View, a burst, a key): the next frame may come just
         // after the read at 400 ms, whatever the phase of the draw.
         for drawn in [ms(300), ms(301), ms(350), ms(399)] {
-            assert_eq!(period_end(origin + drawn, p, Some(origin)), origin + ms(405));
+            assert_eq!(
+                period_end(origin + drawn, p, Some(origin)),
+                origin + ms(405)
+            );
         }
-        assert_eq!(period_end(origin + ms(400), p, Some(origin)), origin + ms(505));
-        assert_eq!(period_end(origin + ms(405), p, Some(origin)), origin + ms(505));
+        assert_eq!(
+            period_end(origin + ms(400), p, Some(origin)),
+            origin + ms(505)
+        );
+        assert_eq!(
+            period_end(origin + ms(405), p, Some(origin)),
+            origin + ms(505)
+        );
         assert_eq!(period_end(origin + ms(350), p, None), origin + ms(450));
     }
 }

@@ -51,7 +51,18 @@ pub fn exact_units(q: Decimal) -> Option<u128> {
         return None;
     }
     let pow = POW10.get((UNITS_SCALE - q.scale()) as usize)?;
-    q.mantissa().unsigned_abs().checked_mul(*pow)
+    mul_pow(q.mantissa().unsigned_abs(), *pow)
+}
+
+/// `m × pow` unless it overflows. Both fit in 64 bits for every price and quantity the adapters
+/// produce, and then it is one 64×64 → 128-bit multiply that cannot overflow, instead of a checked
+/// 128-bit one (most of a View's integer bookkeeping went there).
+#[inline]
+pub(crate) fn mul_pow(m: u128, pow: u128) -> Option<u128> {
+    match (u64::try_from(m), u64::try_from(pow)) {
+        (Ok(a), Ok(b)) => Some(u128::from(a) * u128::from(b)),
+        _ => m.checked_mul(pow),
+    }
 }
 
 impl Px {
@@ -92,11 +103,11 @@ pub fn price_cmp(a: Decimal, b: Decimal) -> Ordering {
         Ordering::Equal => Some((ma, mb)),
         Ordering::Less => POW10
             .get((sb - sa) as usize)
-            .and_then(|p| ma.checked_mul(*p))
+            .and_then(|p| mul_pow(ma, *p))
             .map(|ma| (ma, mb)),
         Ordering::Greater => POW10
             .get((sa - sb) as usize)
-            .and_then(|p| mb.checked_mul(*p))
+            .and_then(|p| mul_pow(mb, *p))
             .map(|mb| (ma, mb)),
     };
     match scaled {

@@ -5,6 +5,7 @@
 
 use rust_decimal::Decimal;
 
+use super::walk::ExactSum;
 use super::{OrderBook, Side};
 
 /// One level taken by the merged walk, labelled with the venue it came from.
@@ -79,6 +80,8 @@ where
         ..MergedWalk::default()
     };
     let mut left = super::walk::Left::new(quantity);
+    let (mut filled, mut notional) = (ExactSum::default(), ExactSum::default());
+    let mut split = vec![(ExactSum::default(), ExactSum::default()); out.by_venue.len()];
     let mut first = true;
     loop {
         // Pick the venue whose next level is best; strict comparison keeps the first venue on ties.
@@ -102,18 +105,23 @@ where
             break;
         };
         let take = left.take(qty);
-        let notional = price * take;
-        out.filled += take;
-        out.notional += notional;
-        let split = &mut out.by_venue[venue];
-        split.filled += take;
-        split.notional += notional;
-        split.levels += 1;
+        filled.add(take);
+        notional.add_product(price, take);
+        let (venue_filled, venue_notional) = &mut split[venue];
+        venue_filled.add(take);
+        venue_notional.add_product(price, take);
+        out.by_venue[venue].levels += 1;
         out.fills.push(MergedFill {
             price,
             qty: take,
             venue,
         });
+    }
+    out.filled = filled.value();
+    out.notional = notional.value();
+    for (v, (f, n)) in out.by_venue.iter_mut().zip(&split) {
+        v.filled = f.value();
+        v.notional = n.value();
     }
     out.unfilled = quantity - out.filled;
     out

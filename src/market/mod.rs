@@ -35,6 +35,7 @@ impl Side {
     }
 
     /// True when `a` is a better price than `b` on this side (higher bid, lower ask).
+    #[inline]
     #[must_use]
     pub fn better(self, a: Decimal, b: Decimal) -> bool {
         // `price_cmp` is `Decimal`'s order with an integer fast path for two non-negative prices.

@@ -2,7 +2,7 @@
 
 use rust_decimal::Decimal;
 
-use super::book::{POW10, UNITS_SCALE, exact_units};
+use super::book::{POW10, UNITS_SCALE, exact_units, mul_pow};
 
 /// One price level consumed (fully, or partly for the last one) by the walk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +201,106 @@ impl Left {
     }
 }
 
+/// Largest mantissa a `Decimal` holds (96 bits).
+const DECIMAL_MANTISSA_MAX: u128 = (1 << 96) - 1;
+
+/// A running `Decimal` sum exactly as the definition writes it (`sum += term`, from
+/// `Decimal::ZERO`), kept as an integer mantissa at the largest scale so far while that is exact —
+/// while it fits a `Decimal`'s 96 bits, where `Decimal`'s own addition does not round either — and
+/// in `Decimal` from the first term that would not fit. Products of two terms are formed in integers
+/// too. `value()` is then the definition's sum digit for digit, scale included (a proptest checks
+/// it), at an integer multiply and add a term instead of `Decimal` ones.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ExactSum {
+    /// The sum's mantissa at `scale` (non-negative), while exact.
+    mant: u128,
+    scale: u32,
+    /// The sum in `Decimal`, once a term did not fit (or was negative).
+    spilled: Option<Decimal>,
+}
+
+impl ExactSum {
+    /// `sum += term`.
+    #[inline]
+    pub(crate) fn add(&mut self, term: Decimal) {
+        if term.is_sign_negative()
+            || self.spilled.is_some()
+            || !self.add_parts(term.mantissa().unsigned_abs(), term.scale())
+        {
+            self.spill(term);
+        }
+    }
+
+    /// `sum += a * b`.
+    #[inline]
+    pub(crate) fn add_product(&mut self, a: Decimal, b: Decimal) {
+        if self.spilled.is_none()
+            && !a.is_sign_negative()
+            && !b.is_sign_negative()
+            && let (Ok(ma), Ok(mb)) = (u64::try_from(a.mantissa()), u64::try_from(b.mantissa()))
+        {
+            // A product within 96 bits and 28 decimals is exact in `Decimal` too, and a zero
+            // operand gives a bare zero (scale 0).
+            let m = u128::from(ma) * u128::from(mb);
+            let scale = if m == 0 { 0 } else { a.scale() + b.scale() };
+            if scale <= Decimal::MAX_SCALE && self.add_parts(m, scale) {
+                return;
+            }
+        }
+        self.add(a * b);
+    }
+
+    /// Adds `m × 10^-scale` when the sum stays exact in 96 bits; false (and nothing added) if not.
+    #[inline]
+    fn add_parts(&mut self, m: u128, scale: u32) -> bool {
+        if m > DECIMAL_MANTISSA_MAX {
+            return false;
+        }
+        if self.mant == 0 {
+            // 0 + x is x, at x's scale (even a zero's).
+            self.mant = m;
+            self.scale = scale;
+            return true;
+        }
+        if m == 0 {
+            // x + 0 is x, scale and all.
+            return true;
+        }
+        let aligned = if scale >= self.scale {
+            POW10
+                .get((scale - self.scale) as usize)
+                .and_then(|p| mul_pow(self.mant, *p))
+                .map(|s| (s, m, scale))
+        } else {
+            POW10
+                .get((self.scale - scale) as usize)
+                .and_then(|p| mul_pow(m, *p))
+                .map(|t| (self.mant, t, self.scale))
+        };
+        match aligned {
+            Some((a, b, scale)) if a.saturating_add(b) <= DECIMAL_MANTISSA_MAX => {
+                self.mant = a + b;
+                self.scale = scale;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn spill(&mut self, term: Decimal) {
+        self.spilled = Some(self.value() + term);
+    }
+
+    /// The sum.
+    #[inline]
+    pub(crate) fn value(&self) -> Decimal {
+        self.spilled.unwrap_or_else(|| {
+            // At most 96 bits and scale 28, by construction.
+            Decimal::from_i128_with_scale(i128::try_from(self.mant).unwrap_or(0), self.scale)
+        })
+    }
+}
+
 /// Walks `levels` (best first, as `(price, qty)`) until `quantity` is filled or the levels run out.
 ///
 /// Arithmetic is exact; the adapters bound prices and quantities on input so that products and sums
@@ -218,15 +318,18 @@ where
         ..WalkResult::default()
     };
     let mut left = Left::new(quantity);
+    let (mut filled, mut notional) = (ExactSum::default(), ExactSum::default());
     while !left.done() {
         let Some((price, qty)) = levels.next() else {
             break;
         };
         let take = left.take(qty);
-        out.filled += take;
-        out.notional += price * take;
+        filled.add(take);
+        notional.add_product(price, take);
         out.fills.push(Fill { price, qty: take });
     }
+    out.filled = filled.value();
+    out.notional = notional.value();
     out.unfilled = quantity - out.filled;
     out
 }
@@ -284,7 +387,39 @@ mod tests {
         assert_eq!(fast.filled, slow.filled);
     }
 
+    /// Any `Decimal`: mantissas from zero to the full 96 bits, every scale, either sign.
+    fn any_decimal() -> impl proptest::strategy::Strategy<Value = Decimal> {
+        use proptest::prelude::*;
+        (
+            prop_oneof![0u128..1_000, 0u128..1 << 64, 0u128..1 << 96],
+            0u32..=28,
+            proptest::bool::weighted(0.1),
+        )
+            .prop_map(|(m, scale, negative)| {
+                let m = i128::try_from(m).expect("96 bits");
+                Decimal::from_i128_with_scale(if negative { -m } else { m }, scale)
+            })
+    }
+
     proptest::proptest! {
+        /// `ExactSum` is `Decimal`'s own `+=` (and `+= a * b`) chain from zero, digit for digit and
+        /// scale for scale: across spills (sums past 96 bits, scales far apart), zeros and signs.
+        #[test]
+        fn exact_sum_is_decimal_addition_digit_for_digit(
+            terms in proptest::collection::vec((any_decimal(), any_decimal(), proptest::bool::ANY), 0..40),
+        ) {
+            let mut fast = ExactSum::default();
+            let mut slow = Decimal::ZERO;
+            for (a, b, product) in terms {
+                // Decimal's own operations panic on overflow: keep to the terms it can take.
+                let Some(term) = (if product { a.checked_mul(b) } else { Some(a) }) else { continue };
+                let Some(sum) = slow.checked_add(term) else { break };
+                slow = sum;
+                if product { fast.add_product(a, b) } else { fast.add(a) }
+                proptest::prop_assert_eq!(fast.value().to_string(), slow.to_string());
+            }
+        }
+
         /// The integer bookkeeping gives exactly the definition's walk, digit for digit, including
         /// quantities finer than 10^-18 (where it falls back to `Decimal`) and zero or tiny orders.
         #[test]
