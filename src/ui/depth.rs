@@ -9,7 +9,9 @@ use ratatui::style::Style;
 use ratatui::symbols;
 use ratatui::symbols::braille::BRAILLE;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Widget};
+use ratatui::widgets::Widget;
+
+use super::panel::Panel;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -46,16 +48,14 @@ pub(super) fn chart(view: &View, area: Rect, buf: &mut Buffer) {
         Side::Bid => "bids",
         Side::Ask => "asks",
     };
-    let block = Block::bordered()
-        .border_style(theme::LABEL)
-        .title(Line::from(vec![
-            Span::styled(" DEPTH ", theme::TITLE),
-            Span::styled(side_name, theme::side_style(side)),
-            Span::styled(
-                format!(", cumulative {} ", base_currency(&view.symbol)),
-                theme::TITLE,
-            ),
-        ]));
+    let block = Panel::bordered(theme::LABEL).title(Line::from(vec![
+        Span::styled(" DEPTH ", theme::TITLE),
+        Span::styled(side_name, theme::side_style(side)),
+        Span::styled(
+            format!(", cumulative {} ", base_currency(&view.symbol)),
+            theme::TITLE,
+        ),
+    ]));
 
     // Series: (name, points, style); the exact extremes are kept as Decimals for the labels.
     let mut series: Vec<Series> = Vec::new();
@@ -90,7 +90,7 @@ pub(super) fn chart(view: &View, area: Rect, buf: &mut Buffer) {
         ));
     }
     let (Some(lo), Some(hi)) = (lo, hi) else {
-        let inner = block.inner(area);
+        let inner = Panel::inner(area);
         block.render(area, buf);
         ratatui::widgets::Paragraph::new(Span::styled("no depth to draw", theme::DIM))
             .render(inner, buf);
@@ -133,7 +133,7 @@ pub(super) fn chart(view: &View, area: Rect, buf: &mut Buffer) {
         legend.push(Span::styled(format!("{name}  "), theme::LABEL));
     }
     let block = block.title_bottom(Line::from(legend));
-    let inner = block.inner(area);
+    let inner = Panel::inner(area);
     block.render(area, buf);
     plot(
         &series,

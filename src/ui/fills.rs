@@ -5,7 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+
+use super::panel::Panel;
 use rust_decimal::Decimal;
 
 use super::format::{fixed, price_dp};
@@ -105,8 +107,7 @@ pub(super) fn table(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
         )
     };
     let next_key = ui.keymap.first_label(crate::keymap::Action::CycleFills);
-    let block = Block::bordered()
-        .border_style(theme::LABEL)
+    let block = Panel::bordered(theme::LABEL)
         .title(Line::from(vec![
             Span::styled(format!(" FILLS {name}"), theme::TITLE),
             Span::styled(format!("{range} "), theme::DIM),
@@ -118,9 +119,9 @@ pub(super) fn table(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
             ])
             .right_aligned(),
         );
+    let inner = Panel::inner(area);
+    block.render(area, buf);
     if rows.is_empty() {
-        let inner = block.inner(area);
-        block.render(area, buf);
         Paragraph::new(Span::styled("nothing filled", theme::DIM)).render(inner, buf);
         return;
     }
@@ -172,6 +173,5 @@ pub(super) fn table(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
     Table::new(body_rows, widths)
         .header(header)
         .column_spacing(2)
-        .block(block)
-        .render(area, buf);
+        .render(inner, buf);
 }

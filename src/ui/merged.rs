@@ -6,7 +6,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::Widget;
+
+use super::panel::{Panel, draw_lines};
 use rust_decimal::Decimal;
 
 use super::format::{base_currency, money, qty_fit, short_names};
@@ -137,14 +139,12 @@ pub(super) fn panel(view: &View, dp: u32, area: Rect, buf: &mut Buffer) {
         ),
     ]);
     let w = &view.merged.walk;
-    let mut block = Block::bordered()
-        .title(title)
-        .border_style(theme::side_style(view.side()));
+    let mut block = Panel::bordered(theme::side_style(view.side())).title(title);
     if let Some(g) = gauge(w.filled, w.requested, area.width) {
         block = block.title_bottom(g);
     }
-    let inner = block.inner(area);
+    let inner = Panel::inner(area);
     block.render(area, buf);
     let nodes = fit(nodes(view, dp, inner.width), inner.height);
-    Paragraph::new(lines(&nodes, false)).render(inner, buf);
+    draw_lines(lines(&nodes, false), inner, buf);
 }

@@ -26,6 +26,7 @@ mod fills;
 pub mod format;
 mod help;
 mod merged;
+mod panel;
 mod prompt;
 mod status;
 pub mod theme;

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
 
 use super::format::{age, base_currency, micros, qty, rate};
+use super::panel::draw_lines;
 use super::{UiState, theme};
 use crate::keymap::Action;
 use crate::market::Side;
@@ -130,7 +131,7 @@ pub(super) fn header(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
     } else {
         vec![ticket_line(view, ui)]
     };
-    Paragraph::new(lines).render(area, buf);
+    draw_lines(lines, area, buf);
 }
 
 /// Footer hints dropped first when the line is too narrow (`help` and `quit` always stay).
@@ -215,10 +216,10 @@ pub(super) fn footer(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
             Constraint::Fill(1),
             Constraint::Length(totals_w),
         ]));
-        Paragraph::new(hints).render(left, buf);
-        Paragraph::new(totals.right_aligned()).render(right, buf);
+        draw_lines([hints], left, buf);
+        draw_lines([totals.right_aligned()], right, buf);
     } else {
-        Paragraph::new(hints).render(area, buf);
+        draw_lines([hints], area, buf);
     }
 }
 

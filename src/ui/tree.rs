@@ -8,7 +8,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget};
+use ratatui::widgets::Widget;
+
+use super::panel::{Panel, draw_lines};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
@@ -257,15 +259,14 @@ pub(super) fn venues(view: &View, dp: u32, area: Rect, buf: &mut Buffer) {
     ));
     for (i, (v, col)) in view.venues.iter().zip(&cols).enumerate() {
         let dim = !v.merged;
-        let mut block = Block::bordered()
-            .title(venue_title(i, v, col.width))
-            .border_style(if dim { theme::DIM } else { theme::LABEL });
+        let mut block = Panel::bordered(if dim { theme::DIM } else { theme::LABEL })
+            .title(venue_title(i, v, col.width));
         if let Some(g) = gauge(v.walk.filled, v.walk.requested, col.width) {
             block = block.title_bottom(g);
         }
-        let inner = block.inner(*col);
+        let inner = Panel::inner(*col);
         block.render(*col, buf);
         let nodes = fit(venue_nodes(v, view, dp, inner.width), inner.height);
-        Paragraph::new(lines(&nodes, dim)).render(inner, buf);
+        draw_lines(lines(&nodes, dim), inner, buf);
     }
 }
