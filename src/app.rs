@@ -386,7 +386,7 @@ fn send(commands: &mpsc::Sender<Command>, cmd: Command) {
 
 /// Runs the dashboard until the user quits, `quit` completes, or the input ends.
 ///
-/// `input` is the terminal's event stream (`crossterm::event::EventStream` in the binary, scripted
+/// `input` is the terminal's event stream ([`crate::terminal::TerminalEvents`] in the binary, scripted
 /// events in tests); only key presses and resizes matter. `views` is the state actor's `watch`
 /// (its current value is shown at once); ticket changes go to `commands` with `try_send`.
 ///

@@ -18,7 +18,7 @@ use crate::replay::Speed;
 use crate::run::{demo_config, start_live, start_replay};
 use crate::state::engine::Ticket;
 use crate::state::view::Source;
-use crate::terminal::{TerminalGuard, install_panic_hook, quit_signal};
+use crate::terminal::{TerminalEvents, TerminalGuard, install_panic_hook, quit_signal};
 
 /// Runs the full-screen dashboard until the user quits.
 ///
@@ -36,6 +36,8 @@ pub async fn run(
     install_panic_hook();
     let mut guard =
         TerminalGuard::enter().map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut events =
+        TerminalEvents::spawn().map_err(|e| format!("cannot read the terminal's keys: {e}"))?;
     let mut demo = cli.demo;
     // The feeds read once a frame, on the grid the frames are drawn on: a dashboard drawing `fps`
     // frames a second has no use for the books more often, and each read costs a wake-up, a `recv`
@@ -76,7 +78,7 @@ pub async fn run(
             frame_origin: pipeline.pace_origin,
             ..UiOptions::new(keymap.clone(), config.fps)
         };
-        let input = crossterm::event::EventStream::new();
+        let input = events.stream();
         let exit = run_ui(
             guard.terminal_mut(),
             input,
