@@ -15,7 +15,8 @@
 # and ends and its peak (VmHWM) — with SECONDS_MEASURED=1800 the live case is a 30-minute soak — and
 # the frames the dashboard took per second (from its processing log: the rate was real). Then 30 keys
 # are pressed (ticket flips and help toggles) and the dashboard's key press → frame summary is shown.
-# The dashboard's last latency lines (receive→View p50/p99 and histogram) go to stderr.
+# The dashboard's last latency lines (receive→View p50/p99 and histogram, receive→screen and key→frame
+# p50/p99/max) go to stderr.
 # Goals (issue 5): live < 2 % of one core and < 20 MB RSS. Needs: cargo, tmux.
 set -euo pipefail
 
@@ -87,6 +88,7 @@ measure() {
     tmux send-keys -t "$SESSION" q
     sleep 1
     grep -h "key→frame latency" "$logs"/processing.log* | tail -1 | sed "s/^/    $label: /" >&2
+    grep -h "receive→screen latency" "$logs"/processing.log* | tail -1 | sed "s/^/    $label: /" >&2
     kill "$SIM_PID" 2>/dev/null || true
     wait "$SIM_PID" 2>/dev/null || true
     SIM_PID=

@@ -286,6 +286,36 @@ impl App {
     }
 }
 
+/// The last [`SAMPLES`] latencies of one kind, for a p50/p99/max summary in the processing log.
+#[derive(Debug, Default)]
+struct Samples {
+    last: std::collections::VecDeque<Duration>,
+    /// Measured in all.
+    count: u64,
+}
+
+/// Latencies kept for a summary.
+const SAMPLES: usize = 256;
+
+impl Samples {
+    fn record(&mut self, took: Duration) {
+        if self.last.len() == SAMPLES {
+            self.last.pop_front();
+        }
+        self.last.push_back(took);
+        self.count += 1;
+    }
+
+    /// (p50, p99, max) of the kept samples, in µs, and how many they are.
+    fn summary(&self) -> Option<(u128, u128, u128, usize)> {
+        let mut v: Vec<Duration> = self.last.iter().copied().collect();
+        v.sort_unstable();
+        let at = |p: usize| v.get((v.len().saturating_sub(1)) * p / 100).copied();
+        let (p50, p99, max) = (at(50)?, at(99)?, *v.last()?);
+        Some((p50.as_micros(), p99.as_micros(), max.as_micros(), v.len()))
+    }
+}
+
 /// Key press → frame latency: when the pressed key's effect is first on screen.
 #[derive(Debug, Default)]
 struct KeyLatency {
@@ -294,14 +324,8 @@ struct KeyLatency {
     ticket: Option<(Instant, Arc<View>)>,
     /// A key whose effect is in the next frame.
     next_frame: Option<Instant>,
-    /// The last [`KEY_SAMPLES`] latencies.
-    samples: std::collections::VecDeque<Duration>,
-    /// Keys measured in all.
-    count: u64,
+    samples: Samples,
 }
-
-/// Key latencies kept for the summary.
-const KEY_SAMPLES: usize = 256;
 
 /// How long a ticket key waits for a View showing its change before it is no longer measured.
 const TICKET_WAIT: Duration = Duration::from_secs(1);
@@ -337,11 +361,7 @@ impl KeyLatency {
         if let Some(at) = self.next_frame.take() {
             let took = now.saturating_duration_since(at);
             tracing::debug!(target: "processing", micros = took.as_micros(), "key→frame");
-            if self.samples.len() == KEY_SAMPLES {
-                self.samples.pop_front();
-            }
-            self.samples.push_back(took);
-            self.count += 1;
+            self.samples.record(took);
         }
     }
 }
@@ -349,18 +369,62 @@ impl KeyLatency {
 impl Drop for KeyLatency {
     /// Logs the p50/p99/max of the last keys when the loop ends, however it ends.
     fn drop(&mut self) {
-        let mut v: Vec<Duration> = self.samples.iter().copied().collect();
-        v.sort_unstable();
-        let at = |p: usize| v.get((v.len().saturating_sub(1)) * p / 100).copied();
-        if let (Some(p50), Some(p99), Some(max)) = (at(50), at(99), v.last()) {
+        if let Some((p50_us, p99_us, max_us, n)) = self.samples.summary() {
             tracing::info!(
                 target: "processing",
-                keys = self.count,
-                p50_us = p50.as_micros(),
-                p99_us = p99.as_micros(),
-                max_us = max.as_micros(),
-                "key→frame latency (last {} keys)",
-                v.len()
+                keys = self.samples.count,
+                p50_us,
+                p99_us,
+                max_us,
+                "key→frame latency (last {n} keys)"
+            );
+        }
+    }
+}
+
+/// Receive → screen: how long the frames a View brings waited for their first frame on screen —
+/// from the receive stamp of the earliest (the read pacing's upper bound, see `feed::ws`) to the
+/// draw. A draw after Views the UI never took (the `watch` keeps only the latest) is not measured:
+/// their frames are older than the drawn View says; those draws are counted apart.
+#[derive(Debug, Default)]
+struct ScreenAge {
+    /// `seq` of the View last drawn.
+    drawn_seq: Option<u64>,
+    samples: Samples,
+    /// Draws of a View that came after Views not drawn.
+    unmeasured: u64,
+}
+
+impl ScreenAge {
+    fn drawn(&mut self, shown: &View, now: Instant) {
+        if self.drawn_seq == Some(shown.seq) {
+            // The same View again (a key, a resize): nothing new on screen.
+            return;
+        }
+        let follows = self
+            .drawn_seq
+            .is_none_or(|seq| seq.checked_add(1) == Some(shown.seq));
+        self.drawn_seq = Some(shown.seq);
+        match shown.first_received {
+            Some(at) if follows => self.samples.record(now.saturating_duration_since(at)),
+            Some(_) => self.unmeasured += 1,
+            None => {}
+        }
+    }
+}
+
+impl Drop for ScreenAge {
+    /// Logs the p50/p99/max of the last draws when the loop ends.
+    fn drop(&mut self) {
+        if let Some((p50_us, p99_us, max_us, n)) = self.samples.summary() {
+            tracing::info!(
+                target: "processing",
+                views = self.samples.count,
+                unmeasured = self.unmeasured,
+                p50_us,
+                p99_us,
+                max_us,
+                "receive→screen latency (last {n} Views drawn)"
             );
         }
     }
@@ -411,6 +475,7 @@ where
     let mut app = App::new(options.keymap, first, size);
     let period = frame_period(options.fps);
     let mut keys = KeyLatency::default();
+    let mut age = ScreenAge::default();
     // The end of the frame period that follows a draw.
     let next_frame = sleep(Duration::ZERO);
     // The period since the last draw is over: a new View can be drawn at once. While it is not, new
@@ -470,6 +535,7 @@ where
                     app.dirty = false;
                     let now = Instant::now();
                     keys.drawn(now);
+                    age.drawn(&app.shown, now);
                     next_frame
                         .as_mut()
                         .reset(period_end(now, period, options.frame_origin));
@@ -492,6 +558,38 @@ mod tests {
         assert_eq!(frame_period(0), Duration::from_secs(1));
         assert_eq!(frame_period(1), Duration::from_secs(1));
         assert_eq!(frame_period(1_000), Duration::from_secs(1) / 120);
+    }
+
+    #[test]
+    fn receive_to_screen_is_measured_once_per_view_and_not_after_views_never_drawn() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let view = |seq: u64, received: Option<Instant>| View {
+            seq,
+            first_received: received,
+            ..crate::state::engine::Engine::new(
+                &crate::config::Config::default_config().expect("config"),
+                crate::state::engine::Ticket {
+                    action: Trade::Sell,
+                    quantity: rust_decimal::Decimal::ONE,
+                    step: rust_decimal::Decimal::ONE,
+                },
+                Source::Demo,
+            )
+            .expect("engine")
+            .view(0, crate::state::engine::ViewOptions { depth: false })
+        };
+        let mut age = ScreenAge::default();
+        age.drawn(&view(4, Some(t0)), t0 + ms(30));
+        // Drawn again (a key): nothing new on screen.
+        age.drawn(&view(4, Some(t0)), t0 + ms(60));
+        age.drawn(&view(5, Some(t0 + ms(100))), t0 + ms(105));
+        // A View with no frame (a quiet refresh) is not a sample.
+        age.drawn(&view(6, None), t0 + ms(200));
+        // View 7 was never drawn: 8's stamp says nothing of 7's frames.
+        age.drawn(&view(8, Some(t0 + ms(300))), t0 + ms(305));
+        assert_eq!(age.samples.last, [ms(30), ms(5)]);
+        assert_eq!(age.unmeasured, 1);
     }
 
     #[test]

@@ -69,6 +69,8 @@ struct Actor {
     stream_ns: i64,
     /// (venue, receive instant) of frames applied since the last View.
     pending: Vec<(usize, Instant)>,
+    /// Views published so far.
+    published: u64,
 }
 
 impl Actor {
@@ -133,7 +135,10 @@ impl Actor {
 
     /// Builds and sends a View (always `true`, for the loop's bookkeeping).
     fn publish(&mut self, views: &watch::Sender<Arc<View>>) -> bool {
-        let view = self.engine.view(self.now(), ViewOptions { depth: true });
+        let mut view = self.engine.view(self.now(), ViewOptions { depth: true });
+        view.seq = self.published;
+        self.published += 1;
+        view.first_received = self.pending.iter().map(|&(_, recv)| recv).min();
         let at = Instant::now();
         for (venue, recv) in self.pending.drain(..) {
             let us =
@@ -164,6 +169,7 @@ pub async fn run_actor(engine: Engine, io: ActorIo) -> Engine {
         clock,
         stream_ns: 0,
         pending: Vec::new(),
+        published: 0,
     };
     let frame = Duration::from_secs(1) / fps.max(1);
     let gap = VIEW_GAP.min(frame);
@@ -419,5 +425,30 @@ mod tests {
         let (_, p99) = s.percentiles.expect("samples");
         assert!(u128::from(p99) <= VIEW_GAP.as_micros(), "p99 {p99} µs");
         assert_eq!(s.frames, 1_001);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_view_carries_its_number_and_the_receive_stamp_of_its_earliest_new_frame() {
+        let (events_tx, _commands_tx, mut rx, actor) = spawn_actor(10);
+        let first = rx.borrow_and_update().seq;
+        let snapshot = gemini(r#"["buy","100","1"],["sell","101","1"]"#, true);
+        let earliest = Instant::now();
+        events_tx.send(frame(snapshot)).await.expect("send");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+        let update = gemini(r#"["buy","99","2"]"#, false);
+        events_tx.send(frame(update)).await.expect("send");
+        tokio::time::sleep(VIEW_GAP * 2).await;
+        let view = Arc::clone(&rx.borrow_and_update());
+        assert_eq!(view.venues[GEMINI].book_levels, (2, 1));
+        // Both frames came within the gap: one View, stamped with the first one's receive time.
+        assert_eq!(view.seq, first + 1);
+        assert_eq!(view.first_received, Some(earliest));
+        // A quiet refresh brings no frame.
+        tokio::time::sleep(REFRESH + Duration::from_millis(1)).await;
+        let refresh = Arc::clone(&rx.borrow_and_update());
+        assert_eq!(refresh.seq, view.seq + 1);
+        assert_eq!(refresh.first_received, None);
+        drop(events_tx);
+        actor.await.expect("actor");
     }
 }

@@ -646,6 +646,8 @@ impl Engine {
             },
             venues,
             msgs_per_sec,
+            seq: 0,
+            first_received: None,
         }
     }
 }

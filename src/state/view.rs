@@ -161,6 +161,11 @@ pub struct View {
     pub merged: MergedView,
     /// Total frames per second over all venues.
     pub msgs_per_sec: f64,
+    /// The state actor's count of Views published before this one (0 from the engine itself).
+    pub seq: u64,
+    /// When the earliest frame applied since the previous View was received, if any (set by the
+    /// state actor; the UI measures receive → screen with it).
+    pub first_received: Option<tokio::time::Instant>,
 }
 
 impl View {

@@ -259,6 +259,8 @@ pub fn build(
         venues,
         merged,
         msgs_per_sec,
+        seq: 0,
+        first_received: None,
     }
 }
 
@@ -369,5 +371,7 @@ pub fn tiny() -> View {
             vs_best_single: None,
         },
         msgs_per_sec: 1.0,
+        seq: 0,
+        first_received: None,
     }
 }
