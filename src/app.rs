@@ -14,9 +14,9 @@
 //! at once, and so is the View that carries a ticket change the key asked for. In a live run the
 //! period ends on the grid the feeds read on ([`UiOptions::frame_origin`]), just after each read: the
 //! View of a read is drawn as it comes, and a key drawn in between does not shift the frames off the
-//! reads. With nothing changing,
-//! the loop does not wake at all (the actor still publishes a View a second, for the ages in the
-//! chips). Key press → frame latency goes to the processing log.
+//! reads. With nothing changing, the loop does not wake at all (the actor still publishes a View a
+//! second, for the ages in the chips). Key press → frame and receive → screen latencies go to the
+//! processing log.
 //! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
 //! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the backend
 //! and the quit future are passed in, so tests drive the real loop with scripted keys, a
