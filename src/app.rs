@@ -6,7 +6,7 @@
 //! quit signal ────────┤  biased select!  ──► keymap ──► Command ──try_send──► state actor
 //! views.changed() ────┤                  ──► UiState (help, prompt, pause, fills, demo offer)
 //! offer-demo timer ───┤
-//! frame deadline ─────┘  (armed only while dirty) ──► draw: ui::render(frame, view, ui)
+//! frame deadline ─────┘  (armed only while dirty) ──► draw: ui::render(buf, view, ui)
 //! ```
 //! Frames are paced, not clocked: a change is drawn at most `fps` times a second (Views published
 //! within a frame period of the last draw stay in the `watch` until the period ends, then the latest
@@ -29,8 +29,6 @@ use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent};
 use futures_util::{Stream, StreamExt};
-use ratatui::Terminal;
-use ratatui::backend::Backend;
 use ratatui::layout::{Rect, Size};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep};
@@ -38,6 +36,7 @@ use tokio::time::{Instant, sleep};
 use crate::feed::ws::next_pace_tick;
 use crate::keymap::{Action, Key, Keymap};
 use crate::market::Action as Trade;
+use crate::screen::Screen;
 use crate::state::Command;
 use crate::state::view::{Source, View};
 use crate::ui::{self, SizePrompt, UiState};
@@ -456,22 +455,21 @@ fn send(commands: &mpsc::Sender<Command>, cmd: Command) {
 ///
 /// # Errors
 /// Drawing or reading the terminal failed, or the state actor stopped.
-pub async fn run_ui<B, S, Q>(
-    terminal: &mut Terminal<B>,
+pub async fn run_ui<T, S, Q>(
+    screen: &mut T,
     mut input: S,
     mut views: watch::Receiver<Arc<View>>,
     commands: mpsc::Sender<Command>,
     options: UiOptions,
     quit: Q,
-) -> Result<UiExit, UiError<B::Error>>
+) -> Result<UiExit, UiError<T::Error>>
 where
-    B: Backend,
-    B::Error: 'static,
+    T: Screen,
     S: Stream<Item = io::Result<Event>> + Unpin,
     Q: Future<Output = ()>,
 {
     let first = Arc::clone(&views.borrow_and_update());
-    let size = terminal.size().map_err(UiError::Terminal)?;
+    let size = screen.size().map_err(UiError::Terminal)?;
     let mut app = App::new(options.keymap, first, size);
     let period = frame_period(options.fps);
     let mut keys = KeyLatency::default();
@@ -498,9 +496,9 @@ where
                         return Ok(exit);
                     }
                     if let Event::Resize(..) = ev {
-                        // The terminal does not ask for its size before each frame (see
-                        // `terminal::sized_by_events`): the event tells it.
-                        terminal.resize(app.area).map_err(UiError::Terminal)?;
+                        // The screen does not ask the terminal for its size before each frame:
+                        // the event tells it.
+                        screen.resize(app.area).map_err(UiError::Terminal)?;
                     }
                     if app.dirty {
                         // A key (or a resize) is answered at once, not at the next frame.
@@ -528,10 +526,9 @@ where
             }
             () = &mut next_frame, if app.dirty || !cooled => {
                 if app.dirty {
-                    let completed = terminal
-                        .draw(|frame| ui::render(frame, &app.shown, &app.ui))
+                    app.area = screen
+                        .draw(|buf| ui::render(buf, &app.shown, &app.ui))
                         .map_err(UiError::Terminal)?;
-                    app.area = completed.area;
                     app.dirty = false;
                     let now = Instant::now();
                     keys.drawn(now);

@@ -80,7 +80,7 @@ pub async fn run(
         };
         let input = events.stream();
         let exit = run_ui(
-            guard.terminal_mut(),
+            guard.screen_mut(),
             input,
             pipeline.views.clone(),
             pipeline.commands.clone(),

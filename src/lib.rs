@@ -23,6 +23,7 @@ pub mod logging;
 pub mod market;
 pub mod replay;
 pub mod run;
+pub mod screen;
 pub mod sim;
 pub mod state;
 pub mod terminal;

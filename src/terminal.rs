@@ -19,7 +19,7 @@
 //! guard, so the last buffered log lines may be lost; the panic message itself always reaches stderr.
 
 use std::future::Future;
-use std::io::{self, BufWriter, Stdout};
+use std::io::{self, Stdout};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::cursor::{Hide, Show};
@@ -27,9 +27,9 @@ use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use ratatui::backend::CrosstermBackend;
-use ratatui::layout::{Position, Rect};
-use ratatui::{Terminal, TerminalOptions, Viewport};
+use ratatui::layout::Size;
+
+use crate::screen::AnsiScreen;
 
 /// True while the terminal is in raw mode / the alternate screen because of a [`TerminalGuard`].
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -40,16 +40,8 @@ pub const PANIC_EXIT_CODE: i32 = 101;
 /// The dashboard's terminal. Entering switches to raw mode, the alternate screen and a hidden
 /// cursor; dropping the guard (normal return, `?`, unwinding) switches back.
 pub struct TerminalGuard {
-    terminal: Terminal<Backend>,
+    screen: AnsiScreen<Stdout>,
 }
-
-/// The dashboard's backend: crossterm over a buffered stdout. `Stdout` alone is a `LineWriter` behind
-/// a lock: every small write of a frame's escape sequences took the lock and was scanned for a newline,
-/// and it reached the terminal in 1 KiB pieces. Buffered, a frame is one write at ratatui's flush.
-pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
-
-/// Bytes of output buffered per frame (a full 200×60 redraw with colours is ~50 KB).
-const OUTPUT_BUFFER: usize = 64 * 1024;
 
 impl TerminalGuard {
     /// Takes over the terminal.
@@ -59,15 +51,15 @@ impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         enable_raw_mode()?;
         ACTIVE.store(true, Ordering::SeqCst);
-        let setup = || -> io::Result<Terminal<Backend>> {
+        let setup = || -> io::Result<AnsiScreen<Stdout>> {
             execute!(io::stdout(), EnterAlternateScreen, Hide)?;
-            sized_by_events(CrosstermBackend::new(BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                io::stdout(),
-            )))
+            // Read once: from now on the resize events tell the screen (an `ioctl` on `/dev/tty`
+            // before each frame, as ratatui's full-screen viewport does, was 2 % of the UI thread).
+            let (width, height) = crossterm::terminal::size()?;
+            Ok(AnsiScreen::new(io::stdout(), Size::new(width, height)))
         };
         match setup() {
-            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Ok(screen) => Ok(TerminalGuard { screen }),
             Err(e) => {
                 let _ = restore();
                 Err(e)
@@ -75,27 +67,10 @@ impl TerminalGuard {
         }
     }
 
-    /// The ratatui terminal to draw on.
-    pub fn terminal_mut(&mut self) -> &mut Terminal<Backend> {
-        &mut self.terminal
+    /// The screen to draw on.
+    pub fn screen_mut(&mut self) -> &mut AnsiScreen<Stdout> {
+        &mut self.screen
     }
-}
-
-/// A full-screen terminal whose size is read once here and then only changes with the resize events
-/// the UI loop passes to [`Terminal::resize`]. ratatui's full-screen viewport asks the backend for the
-/// size before every frame, and crossterm answers by opening `/dev/tty` for an `ioctl`: about 2 % of
-/// the UI thread at 10 frames a second.
-///
-/// # Errors
-/// The backend cannot tell its size.
-pub fn sized_by_events<B: ratatui::backend::Backend>(backend: B) -> Result<Terminal<B>, B::Error> {
-    let size = backend.size()?;
-    Terminal::with_options(
-        backend,
-        TerminalOptions {
-            viewport: Viewport::Fixed(Rect::from((Position::ORIGIN, size))),
-        },
-    )
 }
 
 /// The terminal's events (keys, resizes), read by a thread of their own and passed on a channel.

@@ -1,10 +1,11 @@
-//! The real UI loop (`app::run_ui`) driven by a scripted key stream, a `watch` of Views and a
-//! `TestBackend`, under paused tokio time: keys → Commands on the actor's channel, the prompt, help,
+//! The real UI loop (`app::run_ui`) driven by a scripted key stream, a `watch` of Views and the
+//! dashboard's own screen writing to a `vt100` terminal, under paused tokio time: keys → Commands on the actor's channel, the prompt, help,
 //! pause, the demo offer, quitting.
 
 mod ui_common;
 
 use std::io;
+use std::num::NonZeroU16;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,104 +13,68 @@ use std::time::Duration;
 use cra_tui::app::{DRAW_GUARD, UiExit, UiOptions, run_ui};
 use cra_tui::keymap::Keymap;
 use cra_tui::market::Action;
+use cra_tui::screen::AnsiScreen;
 use cra_tui::state::Command;
 use cra_tui::state::view::{Source, View};
-use cra_tui::terminal::sized_by_events;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Size};
+use ratatui::layout::Size;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use ui_common::*;
 
-/// A `TestBackend` the test can read while the loop owns the `Terminal`; counts frames (flushes).
+/// The terminal the loop draws on, as the dashboard does (its `AnsiScreen`, writing escape
+/// sequences): a `vt100` terminal the test can read while the loop owns the screen; counts frames
+/// (one flush each).
 #[derive(Clone)]
-struct Shared(Arc<Mutex<TestBackend>>, Arc<AtomicUsize>);
+struct Shared(Arc<Mutex<vt100::Parser>>, Arc<AtomicUsize>);
 
 impl Shared {
+    fn new(w: u16, h: u16) -> Shared {
+        let parser = vt100::Parser::new(nonzero(h), nonzero(w), 0);
+        Shared(Arc::new(Mutex::new(parser)), Arc::new(AtomicUsize::new(0)))
+    }
+
     fn frames(&self) -> usize {
         self.1.load(Ordering::SeqCst)
     }
 
+    /// The text shown, a line per row, every row as wide as the terminal.
     fn screen(&self) -> String {
-        let b = self.0.lock().unwrap();
-        let buf = b.buffer();
-        (0..buf.area.height)
+        let parser = self.0.lock().unwrap();
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        let (rows, cols) = (rows.get(), cols.get());
+        (0..rows)
             .map(|y| {
-                (0..buf.area.width)
-                    .map(|x| buf[(x, y)].symbol())
+                (0..cols)
+                    .map(|x| match screen.cell(y, x).map(|c| c.contents()) {
+                        Some(c) if !c.is_empty() => c,
+                        _ => " ",
+                    })
                     .collect::<String>()
             })
             .collect::<Vec<_>>()
             .join("\n")
     }
+
+    /// The user resizes the terminal.
+    fn resize(&self, w: u16, h: u16) {
+        self.0.lock().unwrap().set_size(nonzero(h), nonzero(w));
+    }
 }
 
-impl Backend for Shared {
-    type Error = io::Error;
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("a terminal is not empty")
+}
 
-    fn draw<'a, I>(&mut self, content: I) -> io::Result<()>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.0
-            .lock()
-            .unwrap()
-            .draw(content)
-            .map_err(io::Error::other)
-    }
-    fn hide_cursor(&mut self) -> io::Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .hide_cursor()
-            .map_err(io::Error::other)
-    }
-    fn show_cursor(&mut self) -> io::Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .show_cursor()
-            .map_err(io::Error::other)
-    }
-    fn get_cursor_position(&mut self) -> io::Result<Position> {
-        self.0
-            .lock()
-            .unwrap()
-            .get_cursor_position()
-            .map_err(io::Error::other)
-    }
-    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> io::Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .set_cursor_position(position)
-            .map_err(io::Error::other)
-    }
-    fn clear(&mut self) -> io::Result<()> {
-        self.0.lock().unwrap().clear().map_err(io::Error::other)
-    }
-    fn clear_region(&mut self, clear_type: ClearType) -> io::Result<()> {
-        self.0
-            .lock()
-            .unwrap()
-            .clear_region(clear_type)
-            .map_err(io::Error::other)
-    }
-    fn size(&self) -> io::Result<Size> {
-        self.0.lock().unwrap().size().map_err(io::Error::other)
-    }
-    fn window_size(&mut self) -> io::Result<WindowSize> {
-        self.0
-            .lock()
-            .unwrap()
-            .window_size()
-            .map_err(io::Error::other)
+impl io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().process(buf);
+        Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
         self.1.fetch_add(1, Ordering::SeqCst);
-        self.0.lock().unwrap().flush().map_err(io::Error::other)
+        Ok(())
     }
 }
 
@@ -138,14 +103,10 @@ fn start_with(view: View, w: u16, h: u16, options: UiOptions) -> Harness {
     let input = futures_util::stream::poll_fn(move |cx| key_rx.poll_recv(cx));
     let (views, view_rx) = watch::channel(Arc::new(view));
     let (cmd_tx, commands) = mpsc::channel(64);
-    let screen = Shared(
-        Arc::new(Mutex::new(TestBackend::new(w, h))),
-        Arc::new(AtomicUsize::new(0)),
-    );
+    let screen = Shared::new(w, h);
     let (quit_tx, quit_rx) = tokio::sync::oneshot::channel::<()>();
-    let backend = screen.clone();
+    let mut terminal = AnsiScreen::new(screen.clone(), Size::new(w, h));
     let task = tokio::spawn(async move {
-        let mut terminal = sized_by_events(backend).map_err(|e| e.to_string())?;
         let quit = async move {
             let _ = quit_rx.await;
         };
@@ -564,7 +525,7 @@ async fn a_resize_event_resizes_the_frame() {
     h.settle().await;
     let width = |s: &str| s.lines().next().map_or(0, |l| l.chars().count());
     assert_eq!(width(&h.screen.screen()), 80);
-    h.screen.0.lock().unwrap().resize(120, 30);
+    h.screen.resize(120, 30);
     h.keys.send(Ok(Event::Resize(120, 30))).unwrap();
     h.settle().await;
     let screen = h.screen.screen();

@@ -15,7 +15,10 @@ use ui_common::*;
 
 fn draw(view: &View, ui: &UiState, w: u16, h: u16) -> TestBackend {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::render(f, view, ui)).unwrap();
+    t.draw(|f| {
+        ui::render(f.buffer_mut(), view, ui);
+    })
+    .unwrap();
     t.backend().clone()
 }
 
@@ -301,7 +304,10 @@ fn tiny_and_odd_sizes_never_panic() {
         t.backend_mut().resize(w, h);
         for v in &views {
             for u in &uis {
-                t.draw(|f| ui::render(f, v, u)).unwrap();
+                t.draw(|f| {
+                    ui::render(f.buffer_mut(), v, u);
+                })
+                .unwrap();
             }
         }
     }

@@ -5,9 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Widget};
+use ratatui::widgets::{Paragraph, Widget};
 
-use super::panel::Panel;
+use super::panel::{Panel, draw_table};
 use rust_decimal::Decimal;
 
 use super::format::{fixed, price_dp};
@@ -152,26 +152,23 @@ pub(super) fn table(view: &View, ui: &UiState, area: Rect, buf: &mut Buffer) {
             FillsTable::Venue(_) => Constraint::Length(width(|r| r.2.chars().count(), third_head)),
         },
     ];
-    let right = |s: String, style: Style| Cell::from(Line::styled(s, style).right_aligned());
+    let right = |s: String, style: Style| Line::styled(s, style).right_aligned();
     let side = theme::side_style(view.side());
     let third_cell = |s: String, style: Style| match table {
-        FillsTable::Merged => Cell::from(Span::styled(s, style)),
+        FillsTable::Merged => Line::from(Span::styled(s, style)),
         FillsTable::Venue(_) => right(s, style),
     };
-    let header = Row::new([
+    let header = [
         right("price".to_owned(), theme::LABEL),
         right("qty".to_owned(), theme::LABEL),
         third_cell(third_head.to_owned(), theme::LABEL),
-    ]);
+    ];
     let body_rows = body.into_iter().map(|(p, q, third, style)| {
-        Row::new([
+        [
             right(p, side),
             right(q, theme::TEXT),
             third_cell(third, style),
-        ])
+        ]
     });
-    Table::new(body_rows, widths)
-        .header(header)
-        .column_spacing(2)
-        .render(inner, buf);
+    draw_table(header, body_rows, widths, 2, inner, buf);
 }

@@ -34,8 +34,8 @@ mod tree;
 
 use std::str::FromStr;
 
-use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use rust_decimal::Decimal;
 
 use crate::keymap::Keymap;
@@ -281,14 +281,14 @@ pub fn fills_page_rows(area: Rect, view: &View) -> usize {
     usize::from(fills::visible_rows(layout(area, view).fills)).max(1)
 }
 
-/// Draws the whole screen. Pure: reads `view` and `ui`, writes only into `frame`.
-pub fn render(frame: &mut Frame, view: &View, ui: &UiState) {
-    let area = frame.area();
+/// Draws the whole screen into `buf` (blank, the screen's size) and says where the cursor goes
+/// (`None`: hidden). Pure: reads `view` and `ui`, writes only into `buf`.
+pub fn render(buf: &mut Buffer, view: &View, ui: &UiState) -> Option<Position> {
+    let area = buf.area;
     if area.is_empty() {
-        return;
+        return None;
     }
     let a = layout(area, view);
-    let buf = frame.buffer_mut();
     status::header(view, ui, a.header, buf);
     if view.any_live() {
         let dp = format::price_dp(view);
@@ -300,14 +300,14 @@ pub fn render(frame: &mut Frame, view: &View, ui: &UiState) {
         status::connecting(view, ui, a.body, buf);
     }
     status::footer(view, ui, a.footer, buf);
-    if let Some(p) = &ui.prompt
-        && let Some(cursor) = prompt::popup(view, p, area, buf)
-    {
-        frame.set_cursor_position(cursor);
-    }
+    let cursor = ui
+        .prompt
+        .as_ref()
+        .and_then(|p| prompt::popup(view, p, area, buf));
     if ui.help_open {
-        help::overlay(view, ui, area, frame.buffer_mut());
+        help::overlay(view, ui, area, buf);
     }
+    cursor
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

@@ -7,7 +7,7 @@
 //! a frame's widgets.
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::border;
 use ratatui::text::Line;
@@ -97,7 +97,8 @@ impl<'a> Panel<'a> {
                 break;
             }
             let w = width(line);
-            line.render(
+            render_line(
+                line,
                 Rect {
                     width: w.min(free.width),
                     ..free
@@ -114,7 +115,8 @@ impl<'a> Panel<'a> {
                 break;
             }
             let w = width(line);
-            line.render(
+            render_line(
+                line,
                 Rect {
                     x: free.right().saturating_sub(w).max(free.left()),
                     width: w.min(free.width),
@@ -142,7 +144,8 @@ pub(super) fn draw_lines<'a>(
         } else {
             line
         };
-        line.render(
+        render_line(
+            &line,
             Rect {
                 y,
                 height: 1,
@@ -150,6 +153,81 @@ pub(super) fn draw_lines<'a>(
             },
             buf,
         );
+    }
+}
+
+/// `line` in `area`, as `line.render(area, buf)` draws it (a proptest compares them cell for cell).
+///
+/// The dashboard's lines are printable ASCII but for the tree's branches and the bars; such a line
+/// is drawn byte by byte, without what `Line` and `Span` do for any text: measuring every span's
+/// width through the Unicode tables (twice), copying each span, splitting it into graphemes and
+/// measuring each one. Any other line, and a line cut short that is not left-aligned, is left to
+/// ratatui.
+pub(super) fn render_line(line: &Line<'_>, area: Rect, buf: &mut Buffer) {
+    let ascii = |s: &str| s.bytes().all(|b| (b' '..=b'~').contains(&b));
+    if !line.spans.iter().all(|s| ascii(&s.content)) {
+        line.render(area, buf);
+        return;
+    }
+    let area = area.intersection(buf.area);
+    if area.is_empty() {
+        return;
+    }
+    let width: usize = line.spans.iter().map(|s| s.content.len()).sum();
+    let room = usize::from(area.width);
+    let indent = match line.alignment {
+        _ if width == 0 => return,
+        Some(Alignment::Left) | None => 0,
+        Some(Alignment::Center) if width <= room => (room - width) / 2,
+        Some(Alignment::Right) if width <= room => room - width,
+        // Cut short on the left: rare, and `Line` knows how.
+        Some(Alignment::Center | Alignment::Right) => {
+            line.render(area, buf);
+            return;
+        }
+    };
+    let row = Rect { height: 1, ..area };
+    if line.style != Style::default() {
+        buf.set_style(row, line.style);
+    }
+    let start = buf.index_of(area.x, area.y);
+    let cells = &mut buf.content[start..start + room];
+    let bytes = line.spans.iter().flat_map(|span| {
+        let style = Style::default().patch(span.style);
+        span.content.bytes().map(move |b| (b, style))
+    });
+    for (cell, (b, style)) in cells[indent..].iter_mut().zip(bytes) {
+        cell.set_char(char::from(b)).set_style(style);
+    }
+}
+
+/// A header and rows of `Line`s in columns: what
+/// `Table::new(rows, widths).header(header).column_spacing(spacing)` draws when neither the table,
+/// its rows nor its cells have a style and nothing is selected (a proptest compares them cell for
+/// cell). The table sets each of those (default) styles over its area, row and cell, then copies
+/// each cell's text through `Text`; here each cell is one [`render_line`].
+pub(super) fn draw_table<'a, const N: usize>(
+    header: [Line<'a>; N],
+    rows: impl IntoIterator<Item = [Line<'a>; N]>,
+    widths: [Constraint; N],
+    spacing: u16,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    if area.is_empty() {
+        return;
+    }
+    // The columns share the whole width, even past the buffer's edge.
+    let columns = Layout::horizontal(widths)
+        .flex(Flex::Start)
+        .spacing(spacing)
+        .split(Rect::new(0, 0, area.width, 1));
+    let shown = area.intersection(buf.area);
+    for (y, row) in (area.top()..shown.bottom()).zip(std::iter::once(header).chain(rows)) {
+        for (column, line) in columns.iter().zip(&row) {
+            let cell = Rect::new(area.x + column.x, y, column.width, 1);
+            render_line(line, cell, buf);
+        }
     }
 }
 
@@ -174,6 +252,8 @@ impl Widget for Panel<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::ui::theme;
     use ratatui::text::Span;
@@ -236,6 +316,91 @@ mod tests {
                 block.render(area, &mut theirs);
                 assert_eq!(ours, theirs, "{w}x{h} at {offset}");
             }
+        }
+    }
+
+    fn span() -> impl Strategy<Value = Span<'static>> {
+        let text = prop_oneof![
+            4 => "[ -~]{0,12}",
+            1 => Just("├─ ".to_owned()),
+            1 => Just("▓░ 75%".to_owned()),
+            1 => Just("a\tb".to_owned()),
+        ];
+        let style = proptest::sample::select(vec![
+            Style::default(),
+            theme::DIM,
+            theme::BAD,
+            theme::TITLE,
+            theme::KEY,
+        ]);
+        (text, style).prop_map(|(t, s)| Span::styled(t, s))
+    }
+
+    proptest! {
+        /// A line drawn by [`render_line`] is what `Line::render` draws, cell for cell: any text
+        /// (ASCII or not), styles, alignment, line style, an area larger or smaller than the line
+        /// or partly off the buffer, and something already under it.
+        #[test]
+        fn a_line_is_drawn_as_ratatui_draws_it(
+            spans in proptest::collection::vec(span(), 0..5),
+            alignment in proptest::option::of(proptest::sample::select(vec![
+                Alignment::Left, Alignment::Center, Alignment::Right,
+            ])),
+            line_style in proptest::sample::select(vec![Style::default(), theme::LABEL]),
+            (x, y, w) in (0u16..30, 0u16..6, 0u16..40),
+        ) {
+            let line = Line { spans, alignment, style: line_style };
+            let mut under = Buffer::empty(Rect::new(0, 0, 40, 5));
+            under.set_string(0, 2, "z".repeat(40), theme::GOOD);
+            let (mut ours, mut theirs) = (under.clone(), under);
+            let area = Rect::new(x, y, w, 1);
+            render_line(&line, area, &mut ours);
+            line.render(area, &mut theirs);
+            prop_assert_eq!(ours, theirs);
+        }
+    }
+
+    fn constraint() -> impl Strategy<Value = Constraint> {
+        prop_oneof![
+            (0u16..12).prop_map(Constraint::Length),
+            (0u16..12).prop_map(Constraint::Min),
+        ]
+    }
+
+    fn cell_line() -> impl Strategy<Value = Line<'static>> {
+        (
+            proptest::collection::vec(span(), 0..3),
+            proptest::sample::select(vec![None, Some(Alignment::Right)]),
+        )
+            .prop_map(|(spans, alignment)| Line {
+                spans,
+                alignment,
+                style: Style::default(),
+            })
+    }
+
+    proptest! {
+        /// A table drawn by [`draw_table`] is what ratatui's `Table` draws, cell for cell: any
+        /// column constraints (lengths that do not fit shrink as the table shrinks them), cells
+        /// wider than their column, more rows than the area holds, fewer.
+        #[test]
+        fn a_table_is_drawn_as_ratatui_draws_it(
+            widths in proptest::array::uniform3(constraint()),
+            header in proptest::array::uniform3(cell_line()),
+            rows in proptest::collection::vec(proptest::array::uniform3(cell_line()), 0..8),
+            (x, y, w, h) in (0u16..10, 0u16..4, 0u16..50, 0u16..10),
+        ) {
+            use ratatui::widgets::{Row, Table};
+            let mut under = Buffer::empty(Rect::new(0, 0, 50, 10));
+            under.set_string(0, 2, "q".repeat(50), theme::BAD);
+            let (mut ours, mut theirs) = (under.clone(), under);
+            let area = Rect::new(x, y, w, h);
+            draw_table(header.clone(), rows.clone(), widths, 2, area, &mut ours);
+            Table::new(rows.into_iter().map(Row::new), widths)
+                .header(Row::new(header))
+                .column_spacing(2)
+                .render(area, &mut theirs);
+            prop_assert_eq!(ours, theirs);
         }
     }
 
