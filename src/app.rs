@@ -18,9 +18,9 @@
 //! second, for the ages in the chips). Key press → frame and receive → screen latencies go to the
 //! processing log.
 //! Ticket changes go to the actor with `try_send`, so the UI never waits on it (the actor publishes on
-//! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the backend
-//! and the quit future are passed in, so tests drive the real loop with scripted keys, a
-//! `TestBackend` and paused tokio time.
+//! a `watch`, which never blocks either: no cycle of bounded channels). The input stream, the screen
+//! ([`crate::screen::Screen`]) and the quit future are passed in, so tests drive the real loop with
+//! scripted keys, the dashboard's own screen writing to an in-memory terminal, and paused tokio time.
 
 use std::future::Future;
 use std::io;

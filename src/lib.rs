@@ -7,8 +7,9 @@
 //!   record/replay.
 //! - [`state`]: the engine (books + ticket + health → View) and its actor.
 //! - [`sim`]: simulated exchanges on loopback WebSockets, for `--demo` and the tests.
-//! - [`ui`]: the full-screen dashboard (pure render of the View); [`app`]: its loop; [`keymap`]: the one
-//!   key table; [`terminal`]: the restore guard and the panic policy; [`dashboard`]: the wiring.
+//! - [`ui`]: the full-screen dashboard (pure render of the View); [`app`]: its loop; [`screen`]: what it
+//!   draws on (the diff and the bytes written); [`keymap`]: the one key table; [`terminal`]: the
+//!   restore guard and the panic policy; [`dashboard`]: the wiring.
 //! - [`headless`]: the NDJSON writer; [`replay`]: capture replay; [`run`]: what `main` does;
 //!   [`cli`], [`logging`].
 
