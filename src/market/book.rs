@@ -169,6 +169,30 @@ impl Iterator for Levels<'_> {
     }
 }
 
+impl<'a> Levels<'a> {
+    /// The same levels with their keys, `(key, quantity)`: a key compares as its exact price, as
+    /// integers where it can (see [`Px`]).
+    #[must_use]
+    pub fn keyed(self) -> KeyedLevels<'a> {
+        KeyedLevels(self)
+    }
+}
+
+/// [`Levels`] with their keys (see [`Levels::keyed`]).
+pub struct KeyedLevels<'a>(Levels<'a>);
+
+impl Iterator for KeyedLevels<'_> {
+    type Item = (Px, Decimal);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            Levels::Up(it) => it.next().map(|(p, q)| (*p, *q)),
+            Levels::Down(it) => it.next().map(|(p, q)| (*p, *q)),
+        }
+    }
+}
+
 impl BookSide {
     /// Sets the quantity at `price`; a zero quantity removes the level. An existing level keeps the
     /// price as first written (`100.0` stays `100.0` when `100` updates it).

@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 use crate::config::{Config, VenueConfig};
 use crate::feed::{Adapter, FrameError, FrameOutcome, Limits, build_adapter, truncate_for_log};
-use crate::market::book::{UNITS_SCALE, exact_units, price_cmp};
+use crate::market::book::{Px, UNITS_SCALE, exact_units};
 use crate::market::{Action, Depletion, OrderBook, Side, walk, walk_merged, walk_merged_levels};
 use crate::state::Command;
 use crate::state::view::{Counters, DepthPoint, MergedView, Source, Status, VenueView, View};
@@ -557,7 +557,7 @@ impl Engine {
         let reaches: Vec<Reach> = if opts.depth {
             self.venues
                 .iter()
-                .map(|v| reach(v.book.levels(side), target))
+                .map(|v| reach(v.book.levels(side).keyed(), target))
                 .collect()
         } else {
             Vec::new()
@@ -574,7 +574,7 @@ impl Engine {
                     if merged {
                         merged_reaches.push(r.as_slice());
                     }
-                    let levels = r.iter().map(|&(price, qty, _)| (price, qty));
+                    let levels = r.iter().map(|&(key, qty, _)| (key.price(), qty));
                     (walk(levels, q), depth_curve(r))
                 }
                 None => (walk(v.book.levels(side), q), Vec::new()),
@@ -617,7 +617,7 @@ impl Engine {
         let mwalk = if opts.depth {
             let heads = reaches.iter().zip(&merged_books).map(|(r, b)| {
                 b.is_some()
-                    .then(|| r.iter().map(|&(price, qty, _)| (price, qty)))
+                    .then(|| r.iter().map(|&(key, qty, _)| (key.price(), qty)))
             });
             walk_merged_levels(heads, side, q)
         } else {
@@ -682,17 +682,17 @@ fn depth_reach(quantity: Decimal) -> Decimal {
 }
 
 /// One side of a book from the best level until `target` units are reached (or the book ends): each
-/// level's price, quantity, and quantity in units.
-type Reach = Vec<(Decimal, Decimal, u128)>;
+/// level's key (its price, comparing as integers), quantity, and quantity in units.
+type Reach = Vec<(Px, Decimal, u128)>;
 
 /// The levels of `levels` up to `target` units (the level that reaches it included).
-fn reach(levels: impl Iterator<Item = (Decimal, Decimal)>, target: u128) -> Reach {
+fn reach(levels: impl Iterator<Item = (Px, Decimal)>, target: u128) -> Reach {
     let mut cum = 0u128;
     let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
-    for (price, qty) in levels {
+    for (key, qty) in levels {
         let u = units(qty);
         cum = cum.saturating_add(u);
-        out.push((price, qty, u));
+        out.push((key, qty, u));
         if cum >= target {
             break;
         }
@@ -701,15 +701,15 @@ fn reach(levels: impl Iterator<Item = (Decimal, Decimal)>, target: u128) -> Reac
 }
 
 /// Cumulative depth along one venue's reach.
-fn depth_curve(reach: &[(Decimal, Decimal, u128)]) -> Vec<DepthPoint> {
+fn depth_curve(reach: &[(Px, Decimal, u128)]) -> Vec<DepthPoint> {
     let mut cum = 0u128;
     thin(
         reach
             .iter()
-            .map(|&(price, _, u)| {
+            .map(|&(key, _, u)| {
                 cum = cum.saturating_add(u);
                 DepthPoint {
-                    price,
+                    price: key.price(),
                     cum_qty: from_units(cum),
                 }
             })
@@ -723,7 +723,7 @@ fn depth_curve(reach: &[(Decimal, Decimal, u128)]) -> Vec<DepthPoint> {
 /// does not need. Each venue's reach goes at least as far as `target`, which is as far as the merged
 /// walk can take it.
 fn merged_depth_curve(
-    reaches: &[&[(Decimal, Decimal, u128)]],
+    reaches: &[&[(Px, Decimal, u128)]],
     side: Side,
     target: u128,
 ) -> Vec<DepthPoint> {
@@ -732,24 +732,24 @@ fn merged_depth_curve(
     let mut cum = 0u128;
     let mut out = Vec::with_capacity(DEPTH_MAX_POINTS);
     while remaining > 0 {
-        let mut pick: Option<(usize, Decimal, u128)> = None;
+        let mut pick: Option<(usize, Px, u128)> = None;
         for (i, r) in reaches.iter().enumerate() {
-            if let Some(&(price, _, u)) = r.get(next[i])
+            if let Some(&(key, _, u)) = r.get(next[i])
                 && pick.is_none_or(|(_, best, _)| match side {
-                    Side::Bid => price_cmp(price, best).is_gt(),
-                    Side::Ask => price_cmp(price, best).is_lt(),
+                    Side::Bid => key > best,
+                    Side::Ask => key < best,
                 })
             {
-                pick = Some((i, price, u));
+                pick = Some((i, key, u));
             }
         }
-        let Some((i, price, u)) = pick else { break };
+        let Some((i, key, u)) = pick else { break };
         next[i] += 1;
         let take = u.min(remaining);
         remaining -= take;
         cum += take;
         out.push(DepthPoint {
-            price,
+            price: key.price(),
             cum_qty: from_units(cum),
         });
     }
@@ -763,12 +763,14 @@ fn thin(points: Vec<DepthPoint>) -> Vec<DepthPoint> {
     }
     let stride = points.len().div_ceil(DEPTH_MAX_POINTS);
     let last = points.len() - 1;
+    let mut points = points;
+    let mut i = 0;
+    points.retain(|_| {
+        let keep = i % stride == 0 || i == last;
+        i += 1;
+        keep
+    });
     points
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| i % stride == 0 || *i == last)
-        .map(|(_, p)| p)
-        .collect()
 }
 
 /// The best single merged venue that fills the whole order, and merged's advantage over it.
@@ -1284,9 +1286,9 @@ mod tests {
             let reaches: Vec<Reach> = refs
                 .iter()
                 .flatten()
-                .map(|b| reach(b.levels(side), units(target)))
+                .map(|b| reach(b.levels(side).keyed(), units(target)))
                 .collect();
-            let slices: Vec<&[(Decimal, Decimal, u128)]> = reaches.iter().map(Vec::as_slice).collect();
+            let slices: Vec<&[(Px, Decimal, u128)]> = reaches.iter().map(Vec::as_slice).collect();
             let fast = merged_depth_curve(&slices, side, units(target));
             let slow = depth_via_walk(&refs, side, target);
             let show = |v: &[DepthPoint]| -> Vec<(String, String)> {
@@ -1306,9 +1308,9 @@ mod tests {
             let side = if bid { Side::Bid } else { Side::Ask };
             let q = Decimal::new(quantity, 2);
             let reaches: Vec<Reach> =
-                books.iter().map(|b| reach(b.levels(side), units(depth_reach(q)))).collect();
+                books.iter().map(|b| reach(b.levels(side).keyed(), units(depth_reach(q)))).collect();
             for (b, r) in books.iter().zip(&reaches) {
-                let via_reach = walk(r.iter().map(|&(price, qty, _)| (price, qty)), q);
+                let via_reach = walk(r.iter().map(|&(key, qty, _)| (key.price(), qty)), q);
                 proptest::prop_assert_eq!(format!("{via_reach:?}"), format!("{:?}", walk(b.levels(side), q)));
             }
             let refs: Vec<Option<&OrderBook>> =
@@ -1316,7 +1318,7 @@ mod tests {
             let heads = reaches
                 .iter()
                 .zip(&merged)
-                .map(|(r, m)| m.then(|| r.iter().map(|&(price, qty, _)| (price, qty))));
+                .map(|(r, m)| m.then(|| r.iter().map(|&(key, qty, _)| (key.price(), qty))));
             proptest::prop_assert_eq!(
                 format!("{:?}", walk_merged_levels(heads, side, q)),
                 format!("{:?}", walk_merged(&refs, side, q))
