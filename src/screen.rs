@@ -1,17 +1,17 @@
-//! What the UI loop draws on: [`Screen`], with two implementations — ratatui's `Terminal` (the tests'
-//! `TestBackend`, the benches) and [`AnsiScreen`], the dashboard's own, which writes the frame's changes
-//! to the terminal itself.
+//! What the UI loop draws on: [`Screen`], with two implementations — [`AnsiScreen`], the dashboard's
+//! own, which writes the frame's changes to the terminal itself, and ratatui's `Terminal`, which the
+//! dashboard drew on before (a property test and the render bench compare the two).
 //!
 //! # Why the dashboard has its own screen
 //! At 10 frames a second of a 200×60 screen, ratatui's `Terminal` compared 120,000 cells a second with
-//! `Cell::eq` and measured the display width of both cells of every pair, and crossterm wrote each
-//! changed cell through `core::fmt` (`MoveTo`, `Print`): together about a fifth of the dashboard's CPU.
-//! [`AnsiScreen`] keeps ratatui's contract — the same double buffer, the same cells written, the same
-//! bytes (a proptest compares them with `Terminal` + `CrosstermBackend`, byte for byte) — and gets there
-//! faster:
-//! - the diff takes the display width as 1 without a lookup when a symbol is one byte, compares a
-//!   cell's colours before its symbol, and falls back to ratatui's own diff for a frame that holds a
-//!   cell of any other width than 1 (a wide or a zero-width symbol, a forced width);
+//! `Cell::eq` and measured the display width of each, and crossterm wrote each changed cell through
+//! `core::fmt` (`MoveTo`, `Print`): together about a fifth of the dashboard's CPU. [`AnsiScreen`] keeps
+//! ratatui's contract — the same double buffer, the same cells written, the same bytes (a property test
+//! compares them with `Terminal` + `CrosstermBackend`, byte for byte) — and gets there faster:
+//! - the diff takes a one-byte symbol as one column without the Unicode tables, measures only the new
+//!   frame's cells (it remembers whether the frame on screen was all one column wide), compares a
+//!   cell's colours before its symbol, and hands a frame holding a cell of any other width (wide,
+//!   zero-width, forced) to ratatui's own diff;
 //! - a cursor move and a cell's symbol are written as bytes; colours and attributes, which change far
 //!   less often, still go through crossterm's commands;
 //! - a frame is one `write` of bytes gathered in a reused buffer.
@@ -120,11 +120,6 @@ impl<W: Write> AnsiScreen<W> {
     /// Where the frames go.
     pub fn writer(&self) -> &W {
         &self.out
-    }
-
-    /// The frame on screen.
-    pub fn shown(&self) -> &Buffer {
-        &self.buffers[1 - self.current]
     }
 }
 
