@@ -290,6 +290,28 @@ fn bench_view(c: &mut Criterion) {
     c.bench_function("view/build-with-depth", |b| {
         b.iter(|| black_box(engine.view(0, ViewOptions { depth: true })))
     });
+    // The case: three ~1,000-level books (Kraken at depth 1000, from the simulator).
+    let (kraken_start_frames, _) = kraken_frames(1000, 0);
+    let mut three = Engine::new(&config, ticket, Source::Replay).expect("engine");
+    for (venue, frames) in [
+        (0, kraken_start_frames),
+        (1, vec![cb.clone()]),
+        (2, vec![ge.clone()]),
+    ] {
+        three.on_connection(venue, ConnectReason::First);
+        for f in &frames {
+            assert_eq!(three.on_frame(venue, 0, f), None, "venue {venue}");
+        }
+    }
+    let view = three.view(0, ViewOptions { depth: true });
+    assert!(view.venues.iter().all(|v| v.merged), "all three live");
+    assert!(
+        view.venues.iter().all(|v| v.book_levels.0 >= 900),
+        "~1,000 bid levels each"
+    );
+    c.bench_function("view/build-with-depth-3-books", |b| {
+        b.iter(|| black_box(three.view(0, ViewOptions { depth: true })))
+    });
     // A live run also reports receive→View latency: a full window of samples per venue.
     let mut r = Lcg(13);
     for _ in 0..2048 {
