@@ -162,14 +162,20 @@ impl Iterator for Levels<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Levels::Up(it) => it.next().map(|(p, q)| (p.price, *q)),
-            Levels::Down(it) => it.next().map(|(p, q)| (p.price, *q)),
-        }
+        self.next_entry().map(|(p, q)| (p.price, *q))
     }
 }
 
 impl<'a> Levels<'a> {
+    /// The next level's key and quantity, best first.
+    #[inline]
+    fn next_entry(&mut self) -> Option<(&'a Px, &'a Decimal)> {
+        match self {
+            Levels::Up(it) => it.next(),
+            Levels::Down(it) => it.next(),
+        }
+    }
+
     /// The same levels with their keys, `(key, quantity)`: a key compares as its exact price, as
     /// integers where it can (see [`Px`]).
     #[must_use]
@@ -186,10 +192,7 @@ impl Iterator for KeyedLevels<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        match &mut self.0 {
-            Levels::Up(it) => it.next().map(|(p, q)| (*p, *q)),
-            Levels::Down(it) => it.next().map(|(p, q)| (*p, *q)),
-        }
+        self.0.next_entry().map(|(p, q)| (*p, *q))
     }
 }
 

@@ -757,13 +757,12 @@ fn merged_depth_curve(
 }
 
 /// Keeps at most `DEPTH_MAX_POINTS` points, always the first and the last.
-fn thin(points: Vec<DepthPoint>) -> Vec<DepthPoint> {
+fn thin(mut points: Vec<DepthPoint>) -> Vec<DepthPoint> {
     if points.len() <= DEPTH_MAX_POINTS {
         return points;
     }
     let stride = points.len().div_ceil(DEPTH_MAX_POINTS);
     let last = points.len() - 1;
-    let mut points = points;
     let mut i = 0;
     points.retain(|_| {
         let keep = i % stride == 0 || i == last;
